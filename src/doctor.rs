@@ -1,0 +1,151 @@
+//! `doctor`: checks what a maintainer would check by hand (the config, the database, the data
+//! folder, the clock) and says in one line each what is wrong and what to do.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, FixedOffset};
+
+use crate::app::{CommandError, Settings, local_now};
+use crate::store::{OpenOutcome, Store};
+
+/// Below this much free space the WAL checkpoints, the spool and the nightly backups start to
+/// fail; a year of concerns takes a few megabytes, so this is plenty of warning.
+pub const MIN_FREE_BYTES: u64 = 64 * 1024 * 1024;
+/// A clock before this year has not been set (a Pi has no battery clock; NTP has not synced).
+const EARLIEST_PLAUSIBLE_YEAR: i32 = 2025;
+/// How far behind the newest stored concern the clock may be before it counts as set back:
+/// enough for a small NTP correction.
+const CLOCK_SLACK_SECONDS: i64 = 120;
+
+/// One line of the doctor's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: &'static str,
+    pub passed: bool,
+    pub detail: String,
+}
+
+impl Check {
+    fn new(name: &'static str, result: Result<String, String>) -> Check {
+        let passed = result.is_ok();
+        let detail = result.unwrap_or_else(|e| e);
+        Check {
+            name,
+            passed,
+            detail,
+        }
+    }
+}
+
+/// Runs every check, prints the report and exits 1 when any failed.
+pub fn doctor(settings: &Settings) -> Result<(), CommandError> {
+    let checks = run_checks(settings, local_now());
+    let mut stdout = std::io::stdout().lock();
+    for check in &checks {
+        let mark = if check.passed { "ok  " } else { "FAIL" };
+        writeln!(stdout, "{mark}  {:<12} {}", check.name, check.detail)
+            .map_err(|e| CommandError::Runtime(e.into()))?;
+    }
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(CommandError::Runtime(anyhow::anyhow!(
+            "{failed} of {} checks failed",
+            checks.len()
+        )))
+    }
+}
+
+pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check> {
+    let config = &settings.config;
+    let data_dir = &config.kiosk.data_dir;
+    let mut checks = vec![Check::new(
+        "config",
+        Ok(format!(
+            "{} ({} categories, kiosk {})",
+            settings.source,
+            config.categories.len(),
+            config.kiosk.id
+        )),
+    )];
+    checks.push(Check::new("data folder", check_data_folder(data_dir)));
+    match Store::open(data_dir, now) {
+        Ok((store, outcome)) => {
+            checks.push(Check::new("database", check_database(&store, &outcome)));
+            checks.push(Check::new("clock", check_clock(&store, now)));
+        }
+        Err(e) => checks.push(Check::new("database", Err(format!("cannot open: {e}")))),
+    }
+    checks
+}
+
+fn check_data_folder(dir: &Path) -> Result<String, String> {
+    fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    let probe = dir.join(".doctor-write-test");
+    let written =
+        fs::File::create(&probe).and_then(|mut f| f.write_all(b"ok").and_then(|()| f.sync_all()));
+    let _ = fs::remove_file(&probe);
+    written.map_err(|e| format!("{}: not writable: {e}", dir.display()))?;
+    let stat = nix::sys::statvfs::statvfs(dir)
+        .map_err(|e| format!("{}: cannot read free space: {e}", dir.display()))?;
+    // The statvfs field types differ between targets (u32 on 32-bit ARM boards).
+    #[allow(clippy::useless_conversion)]
+    let free = u64::from(stat.blocks_available()) * u64::from(stat.fragment_size());
+    let free_mib = free / (1024 * 1024);
+    if free < MIN_FREE_BYTES {
+        return Err(format!(
+            "{}: only {free_mib} MiB free; at least {} MiB are needed: delete old backups or logs",
+            dir.display(),
+            MIN_FREE_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(format!("{}: writable, {free_mib} MiB free", dir.display()))
+}
+
+fn check_database(store: &Store, outcome: &OpenOutcome) -> Result<String, String> {
+    store
+        .integrity_check()
+        .map_err(|e| format!("{}: {e}", store.path().display()))?;
+    let set_aside = store.set_aside_files().map_err(|e| e.to_string())?;
+    if let OpenOutcome::SetAside {
+        moved_to, reason, ..
+    } = outcome
+    {
+        return Err(format!(
+            "the database was corrupt ({reason}) and was moved to {}; a fresh one is in use. Concerns in the old file may not have reached the office: give it to the maintainer, then delete it",
+            moved_to.display()
+        ));
+    }
+    if let Some(first) = set_aside.first() {
+        return Err(format!(
+            "{} corrupt database file(s) set aside, e.g. {}; a fresh database is in use. Concerns in them may not have reached the office: give them to the maintainer, then delete them",
+            set_aside.len(),
+            first.display()
+        ));
+    }
+    Ok(format!("{}: integrity ok", store.path().display()))
+}
+
+fn check_clock(store: &Store, now: DateTime<FixedOffset>) -> Result<String, String> {
+    if now.year() < EARLIEST_PLAUSIBLE_YEAR {
+        return Err(format!(
+            "the clock says {now}: it has not been set; check the network time (timedatectl)"
+        ));
+    }
+    let latest = store.latest_created_at().map_err(|e| e.to_string())?;
+    if let Some(latest) = latest
+        && (latest - now).num_seconds() > CLOCK_SLACK_SECONDS
+    {
+        return Err(format!(
+            "the clock says {now} but a concern was filed at {latest}: the clock was set back; check the network time (timedatectl)"
+        ));
+    }
+    Ok(format!(
+        "{} (UTC offset {})",
+        now.format("%Y-%m-%d %H:%M:%S"),
+        now.offset()
+    ))
+}

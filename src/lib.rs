@@ -1,0 +1,11 @@
+//! concern-kiosk: a community-centre touchscreen kiosk where residents file a concern, take a
+//! printed receipt, and the community office receives it. The binaries only parse arguments;
+//! everything they do lives in these modules.
+
+pub mod app;
+pub mod commands;
+pub mod concern;
+pub mod config;
+pub mod doctor;
+pub mod export;
+pub mod store;

@@ -1,0 +1,106 @@
+//! `concern-kiosk`: parses the command line and hands off to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use concern_kiosk::app::{CommandError, Settings, finish, init_logging};
+use concern_kiosk::commands::{self, parse_lang};
+use concern_kiosk::concern::{Draft, Lang};
+use concern_kiosk::doctor::doctor;
+use concern_kiosk::export::ExportFormat;
+
+/// The community-centre concern kiosk.
+#[derive(Parser)]
+#[command(name = "concern-kiosk", version, about)]
+struct Cli {
+    /// The config file (else $CONCERN_KIOSK_CONFIG, else /etc/concern-kiosk/kiosk.toml, else
+    /// the built-in demo config).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// File a concern as the touchscreen would; prints the ticket number.
+    Submit {
+        /// The category code, e.g. sanitation, repairs, noise.
+        #[arg(long)]
+        category: String,
+        /// A preset phrase of the category (its wording in either language, or its number).
+        #[arg(long = "phrase", value_name = "TEXT")]
+        phrases: Vec<String>,
+        /// Free text, at most 500 characters.
+        #[arg(long)]
+        text: Option<String>,
+        /// Building and unit, or a place; at most 60 characters.
+        #[arg(long)]
+        location: Option<String>,
+        /// A mobile (11 digits) or a landline with its area code; anonymous when absent.
+        #[arg(long, value_name = "DIGITS")]
+        phone: Option<String>,
+        /// The resident's language: zh-CN or en (default: the kiosk's first language).
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
+    },
+    /// The concerns of a day, a line each.
+    List {
+        /// YYYY-MM-DD; today when absent.
+        #[arg(long)]
+        date: Option<NaiveDate>,
+    },
+    /// Every field of the concerns, for the office or a spreadsheet.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The first day, YYYY-MM-DD.
+        #[arg(long)]
+        since: Option<NaiveDate>,
+        /// The last day, YYYY-MM-DD.
+        #[arg(long)]
+        until: Option<NaiveDate>,
+    },
+    /// Check the config, the database, the data folder and the clock; exit 0 only when all pass.
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    finish(dispatch(cli))
+}
+
+fn dispatch(cli: Cli) -> Result<(), CommandError> {
+    let settings = Settings::load(cli.config)?;
+    match cli.command {
+        Command::Submit {
+            category,
+            phrases,
+            text,
+            location,
+            phone,
+            lang,
+        } => {
+            let lang = lang.unwrap_or_else(|| settings.config.default_lang());
+            let draft = Draft {
+                category,
+                phrases,
+                text,
+                location,
+                phone,
+                lang,
+            };
+            commands::submit(&settings, draft)
+        }
+        Command::List { date } => commands::list(&settings, date),
+        Command::Export {
+            format,
+            since,
+            until,
+        } => commands::export(&settings, format, since, until),
+        Command::Doctor => doctor(&settings),
+    }
+}

@@ -1,0 +1,103 @@
+//! What the end-to-end tests share: a kiosk config in a temporary data folder and a way to run
+//! the real `concern-kiosk` binary against it.
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The reference appliance config, as the kiosk ships it.
+pub const REFERENCE_CONFIG: &str = include_str!("../../firmware-config/kiosk.toml");
+
+/// A kiosk with its own data folder and config file, run through the real binary.
+pub struct TestKiosk {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl TestKiosk {
+    /// The reference config with its data in a temporary folder and receipts spooled to files.
+    pub fn new() -> TestKiosk {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let data_dir = dir.path().join("data");
+        let text = with_key(
+            REFERENCE_CONFIG,
+            "data_dir",
+            &format!("{:?}", data_dir.display().to_string()),
+        );
+        let text = with_key(&text, "kind", "\"spool\"");
+        let config = dir.path().join("kiosk.toml");
+        std::fs::write(&config, text).expect("write the config");
+        TestKiosk { dir, config }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir().join("concerns.db")
+    }
+
+    /// `concern-kiosk --config <this kiosk's file> ARGS…`, not yet started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_concern-kiosk"));
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env_remove("CONCERN_KIOSK_CONFIG")
+            .env("RUST_LOG", "warn");
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run concern-kiosk")
+    }
+}
+
+/// Replaces the value of the first `key = …` line (at any indentation) in a TOML text.
+pub fn with_key(text: &str, key: &str, value: &str) -> String {
+    let mut done = false;
+    text.lines()
+        .map(|line| {
+            let is_key = line
+                .trim_start()
+                .split_once('=')
+                .is_some_and(|(k, _)| k.trim() == key);
+            if is_key && !done {
+                done = true;
+                format!("{key} = {value}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The 1-based line of the first `key = …` line in a TOML text.
+pub fn line_of_key(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .split_once('=')
+                .is_some_and(|(k, _)| k.trim() == key)
+        })
+        .expect("key present")
+        + 1
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Opens the kiosk's database read-only, as an auditor would.
+pub fn open_db(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open the kiosk database")
+}
