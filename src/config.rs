@@ -112,6 +112,10 @@ pub struct PrinterSection {
     pub width_dots: u32,
     #[serde(default = "default_status")]
     pub status: StatusQuery,
+    /// Raster mode: rows of dots per GS v 0 command. Small bands let the printer pause the
+    /// line between them and let a shutdown finish the band in flight.
+    #[serde(default = "default_band_rows")]
+    pub band_rows: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -263,6 +267,9 @@ fn default_mode() -> PrintMode {
 fn default_width_dots() -> u32 {
     384
 }
+fn default_band_rows() -> u32 {
+    crate::receipt::DEFAULT_BAND_ROWS
+}
 fn default_status() -> StatusQuery {
     StatusQuery::DleEot
 }
@@ -410,7 +417,7 @@ impl Config {
         let prefix_ok = (1..=3).contains(&kiosk.ticket_prefix.len())
             && kiosk.ticket_prefix.bytes().all(|b| b.is_ascii_uppercase());
         let triage = &self.triage;
-        let checks: [(bool, &str, &str); 11] = [
+        let checks: [(bool, &str, &str); 12] = [
             (
                 !kiosk.id.is_empty()
                     && kiosk
@@ -424,6 +431,11 @@ impl Config {
                 STANDARD_BAUDS.contains(&self.printer.baud),
                 "printer.baud",
                 "must be one of 9600, 19200, 38400, 57600, 115200 (see the printer's self-test page)",
+            ),
+            (
+                (1..=255).contains(&self.printer.band_rows),
+                "printer.band_rows",
+                "must be 1 to 255 rows of dots",
             ),
             (
                 triage.green.days >= 1,

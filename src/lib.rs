@@ -8,4 +8,5 @@ pub mod concern;
 pub mod config;
 pub mod doctor;
 pub mod export;
+pub mod receipt;
 pub mod store;
