@@ -1,4 +1,5 @@
-//! The maintenance commands behind `concern-kiosk submit | list | export`: each takes the
+//! The maintenance commands behind `concern-kiosk submit | list | export | reprint |
+//! printer-test`: each takes the
 //! loaded settings and writes its answer to stdout (what scripts read) and its messages to
 //! stderr.
 
@@ -10,7 +11,10 @@ use chrono::NaiveDate;
 use crate::app::{CommandError, Settings, local_now};
 use crate::concern::{Draft, Lang};
 use crate::export::{ExportFormat, write_export};
-use crate::store::ConcernRecord;
+use crate::printer::open_printer;
+use crate::printer::print_queue::{PRINT_WAIT_LIMIT, PrintWait, print_and_wait};
+use crate::printer::printer_lock::PrinterLock;
+use crate::store::{ConcernRecord, JobKind};
 
 /// Files a concern exactly as the touchscreen would, for staff entering one taken by phone or
 /// on paper. Prints the ticket number on stdout once the concern is committed.
@@ -33,7 +37,80 @@ pub fn submit(settings: &Settings, draft: Draft) -> Result<(), CommandError> {
         details.colour.code(),
         details.due_date
     );
+    // The concern is filed whatever the printer does next: a fault only delays the receipt.
+    let job = store.receipt_job_for(&details.id.to_string())?;
+    drop(store);
+    if let Some(job) = job {
+        match print_and_wait(config, job, PRINT_WAIT_LIMIT) {
+            Ok(wait) => report_print(&format!("receipt {}", concern.ticket), &wait),
+            Err(e) => eprintln!("the receipt of {} stays queued: {e}", concern.ticket),
+        }
+    }
     Ok(())
+}
+
+/// Prints a receipt again (a resident lost theirs). Exit 1 when it did not come out in time:
+/// it stays queued and prints when the printer is ready.
+pub fn reprint(settings: &Settings, ticket: &str) -> Result<(), CommandError> {
+    let (store, _) = settings.open_store()?;
+    let record = store.concern_by_ticket(ticket)?.ok_or_else(|| {
+        CommandError::Usage(format!("no concern has the ticket number `{ticket}`"))
+    })?;
+    let ticket = &record.concern.ticket;
+    let now = local_now();
+    let job = store.enqueue_print(
+        &JobKind::Receipt {
+            concern_id: record.concern.details.id.to_string(),
+        },
+        now,
+    )?;
+    store.audit(now, "cli", "reprint", ticket)?;
+    drop(store);
+    let wait = print_and_wait(&settings.config, job, PRINT_WAIT_LIMIT)?;
+    report_print(&format!("receipt {ticket}"), &wait);
+    printed_or_failure(wait)
+}
+
+/// Prints the test page and reports the printer's status.
+pub fn printer_test(settings: &Settings) -> Result<(), CommandError> {
+    let config = &settings.config;
+    let (store, _) = settings.open_store()?;
+    let job = store.enqueue_print(&JobKind::TestPage, local_now())?;
+    drop(store);
+    let wait = print_and_wait(config, job, PRINT_WAIT_LIMIT)?;
+    let mut printer = open_printer(config);
+    let lock = PrinterLock::try_acquire(&config.kiosk.data_dir).context("the printer lock")?;
+    let status = match lock {
+        Some(_) => printer.status().describe().to_string(),
+        None => "owned by the running kiosk (see its staff screen)".into(),
+    };
+    println!("printer: {}", printer.describe());
+    println!(
+        "mode: {:?}, {} dots wide",
+        config.printer.mode, config.printer.width_dots
+    );
+    println!("status: {status}");
+    report_print("test page", &wait);
+    printed_or_failure(wait)
+}
+
+fn report_print(what: &str, wait: &PrintWait) {
+    match wait {
+        PrintWait::Printed => eprintln!("{what} printed"),
+        PrintWait::Queued(why) => {
+            eprintln!("{what} is queued and will print when the printer is ready: {why}")
+        }
+        PrintWait::Failed(why) => eprintln!("{what} cannot be printed: {why}"),
+    }
+}
+
+fn printed_or_failure(wait: PrintWait) -> Result<(), CommandError> {
+    match wait {
+        PrintWait::Printed => Ok(()),
+        PrintWait::Queued(why) | PrintWait::Failed(why) => {
+            Err(CommandError::Runtime(anyhow::anyhow!("not printed: {why}")))
+        }
+    }
 }
 
 /// The language a command-line resident draft is in: `zh-CN` or `en`.

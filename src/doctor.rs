@@ -1,5 +1,5 @@
 //! `doctor`: checks what a maintainer would check by hand (the config, the database, the data
-//! folder, the clock) and says in one line each what is wrong and what to do.
+//! folder, the printer, the clock) and says in one line each what is wrong and what to do.
 
 use std::fs;
 use std::io::Write;
@@ -8,6 +8,9 @@ use std::path::Path;
 use chrono::{DateTime, Datelike, FixedOffset};
 
 use crate::app::{CommandError, Settings, local_now};
+use crate::config::Config;
+use crate::printer::open_printer;
+use crate::printer::printer_lock::PrinterLock;
 use crate::store::{OpenOutcome, Store};
 
 /// Below this much free space the WAL checkpoints, the spool and the nightly backups start to
@@ -79,6 +82,7 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
         }
         Err(e) => checks.push(Check::new("database", Err(format!("cannot open: {e}")))),
     }
+    checks.push(Check::new("printer", check_printer(config)));
     checks
 }
 
@@ -127,6 +131,25 @@ fn check_database(store: &Store, outcome: &OpenOutcome) -> Result<String, String
         ));
     }
     Ok(format!("{}: integrity ok", store.path().display()))
+}
+
+fn check_printer(config: &Config) -> Result<String, String> {
+    let mut printer = open_printer(config);
+    let lock = PrinterLock::try_acquire(&config.kiosk.data_dir)
+        .map_err(|e| format!("cannot take the printer lock: {e}"))?;
+    if lock.is_none() {
+        return Ok(format!(
+            "{}: in use by the running kiosk (its staff screen shows the status)",
+            printer.describe()
+        ));
+    }
+    let status = printer.status();
+    let line = format!("{}: {}", printer.describe(), status.describe());
+    if status.can_print() {
+        Ok(line)
+    } else {
+        Err(line)
+    }
 }
 
 fn check_clock(store: &Store, now: DateTime<FixedOffset>) -> Result<String, String> {

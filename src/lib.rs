@@ -8,5 +8,6 @@ pub mod concern;
 pub mod config;
 pub mod doctor;
 pub mod export;
+pub mod printer;
 pub mod receipt;
 pub mod store;

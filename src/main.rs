@@ -63,6 +63,13 @@ enum Command {
         #[arg(long)]
         until: Option<NaiveDate>,
     },
+    /// Print a receipt again.
+    Reprint {
+        /// The ticket number, e.g. A1126-042.
+        ticket: String,
+    },
+    /// Print a test page and report the printer's status.
+    PrinterTest,
     /// Check the config, the database, the data folder and the clock; exit 0 only when all pass.
     Doctor,
 }
@@ -101,6 +108,8 @@ fn dispatch(cli: Cli) -> Result<(), CommandError> {
             since,
             until,
         } => commands::export(&settings, format, since, until),
+        Command::Reprint { ticket } => commands::reprint(&settings, &ticket),
+        Command::PrinterTest => commands::printer_test(&settings),
         Command::Doctor => doctor(&settings),
     }
 }

@@ -26,6 +26,10 @@ use rusqlite::{
 use thiserror::Error;
 use tracing::{error, info, warn};
 
+mod print_jobs;
+
+pub use print_jobs::{JobKind, JobState, PrintJob};
+
 use crate::concern::{
     Bilingual, Colour, Concern, Lang, ListKind, NewConcern, format_ticket, ticket_day,
 };
@@ -358,19 +362,44 @@ impl Store {
         from: Option<NaiveDate>,
         until: Option<NaiveDate>,
     ) -> Result<Vec<ConcernRecord>, StoreError> {
-        let mut statement = self.conn.prepare(
+        let from = from.map_or_else(|| "0000-00-00".to_string(), |d| d.to_string());
+        let until = until.map_or_else(|| "9999-99-99".to_string(), |d| d.to_string());
+        self.records_where(
+            "c.created_date >= ?1 AND c.created_date <= ?2",
+            params![from, until],
+        )
+    }
+
+    /// The concern with this ticket number (as printed: case and spaces do not matter).
+    pub fn concern_by_ticket(&self, ticket: &str) -> Result<Option<ConcernRecord>, StoreError> {
+        let wanted: String = ticket
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
+        Ok(self.records_where("c.ticket = ?1", params![wanted])?.pop())
+    }
+
+    pub fn concern_by_id(&self, id: &str) -> Result<Option<ConcernRecord>, StoreError> {
+        Ok(self.records_where("c.id = ?1", params![id])?.pop())
+    }
+
+    fn records_where(
+        &self,
+        condition: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<ConcernRecord>, StoreError> {
+        let mut statement = self.conn.prepare(&format!(
             "SELECT c.id, c.ticket, c.created_at, c.category, c.category_zh, c.category_en,
                     c.list, c.colour, c.due_date, c.lang, c.phrases, c.text, c.location, c.phone,
                     (SELECT state FROM print_jobs p WHERE p.concern_id = c.id AND p.kind = 'receipt'
                         ORDER BY p.id DESC LIMIT 1),
                     o.state, o.uploaded_at, c.personal_erased_at
              FROM concerns c LEFT JOIN upload_outbox o ON o.concern_id = c.id
-             WHERE c.created_date >= ?1 AND c.created_date <= ?2
-             ORDER BY c.created_at, c.ticket",
-        )?;
-        let from = from.map_or_else(|| "0000-00-00".to_string(), |d| d.to_string());
-        let until = until.map_or_else(|| "9999-99-99".to_string(), |d| d.to_string());
-        let rows = statement.query_map(params![from, until], |r| {
+             WHERE {condition}
+             ORDER BY c.created_at, c.ticket"
+        ))?;
+        let rows = statement.query_map(values, |r| {
             Ok((
                 RawConcern {
                     id: r.get(0)?,

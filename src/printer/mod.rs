@@ -1,0 +1,112 @@
+//! The receipt printer: its real-time status, the transports that reach it (a serial ESC/POS
+//! printer, or a spool folder for demos), and the print task that drains the persistent queue.
+
+pub mod print_queue;
+pub mod printer_lock;
+mod serial;
+mod spool;
+
+use thiserror::Error;
+
+pub use serial::SerialPrinter;
+pub use spool::SpoolPrinter;
+
+use crate::config::{Config, PrinterKind};
+
+/// The folder the spool printer writes into, inside the data folder.
+pub const SPOOL_DIR: &str = "spool";
+
+/// The printer the config names.
+pub fn open_printer(config: &Config) -> Box<dyn PrinterPort> {
+    match config.printer.kind {
+        // Validation guarantees the port; an empty path would only show as "not answering".
+        PrinterKind::Serial => Box::new(SerialPrinter::new(
+            config
+                .printer
+                .port
+                .as_deref()
+                .unwrap_or(std::path::Path::new("")),
+            &config.printer,
+        )),
+        PrinterKind::Spool => Box::new(SpoolPrinter::new(&config.kiosk.data_dir.join(SPOOL_DIR))),
+    }
+}
+
+/// What the printer says about itself, as staff and residents are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrinterStatus {
+    Ready,
+    /// Prints, but the roll is nearly used up: staff should refill soon.
+    PaperNearEnd,
+    PaperOut,
+    CoverOpen,
+    /// Answers but will not print (an error, a hot head, or switched off-line).
+    Offline,
+    /// No answer: unplugged, switched off, or the port is missing.
+    Disconnected,
+}
+
+impl PrinterStatus {
+    /// Whether a job may be sent now.
+    pub fn can_print(self) -> bool {
+        matches!(self, PrinterStatus::Ready | PrinterStatus::PaperNearEnd)
+    }
+
+    /// What staff are told to do.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PrinterStatus::Ready => "ready",
+            PrinterStatus::PaperNearEnd => "ready, paper nearly used up: put in a new roll soon",
+            PrinterStatus::PaperOut => "paper out: put in a new roll",
+            PrinterStatus::CoverOpen => "cover open: close the printer cover",
+            PrinterStatus::Offline => {
+                "off-line: check the printer's light and switch it off and on"
+            }
+            PrinterStatus::Disconnected => "not answering: check the printer's power and cable",
+        }
+    }
+}
+
+/// Why a job did not reach the paper.
+#[derive(Debug, Error)]
+pub enum PrinterError {
+    /// The printer reported a fault before the job was sent: nothing was printed.
+    #[error("the printer is {}", .0.describe())]
+    NotReady(PrinterStatus),
+    /// The port went away or stopped taking bytes mid-job: part of it may have printed.
+    #[error("the printer stopped taking data: {0}")]
+    Interrupted(String),
+    /// The spool folder (demo printer) cannot be written.
+    #[error("cannot write the spool file {path}: {source}")]
+    Spool {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One job made ready for the wire: the exact bytes, in the pieces that may go out between
+/// checks (raster bands), and its PNG preview.
+#[derive(Debug, Clone)]
+pub struct RenderedJob {
+    /// A file-name-safe name, e.g. `receipt-A1126-042`.
+    pub name: String,
+    pub chunks: Vec<Vec<u8>>,
+    pub preview_png: Vec<u8>,
+}
+
+impl RenderedJob {
+    pub fn byte_len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+}
+
+/// A way to reach paper. Tests inject faults through it; the kiosk uses [`SerialPrinter`] or
+/// [`SpoolPrinter`].
+pub trait PrinterPort: Send {
+    /// The printer's real-time status (re-opening a port that went away).
+    fn status(&mut self) -> PrinterStatus;
+    /// Sends every chunk and returns once the printer has taken them all.
+    fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError>;
+    /// What the test page and `doctor` say about this printer, e.g. `/dev/ttyUSB0 at 9600 baud`.
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,401 @@
+//! The print task: drains the persistent print queue in order, checks the printer before every
+//! job, leaves a job queued on a fault and tries again when the printer is ready. Filing a
+//! concern never waits for it: the store queues the job, this task prints it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use tracing::{info, warn};
+
+use super::printer_lock::PrinterLock;
+use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
+use crate::app::local_now;
+use crate::config::{Config, PrintMode};
+use crate::receipt;
+use crate::store::{JobKind, JobState, PrintJob, Store, StoreError};
+
+/// How often a printer with a fault is asked again: soon enough that a resident who waits while
+/// staff change the roll gets the receipt at once, rare enough not to flood the serial log.
+pub const FAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// How often an idle printer is asked how it is, so the staff screen shows paper-out before the
+/// next resident comes.
+pub const IDLE_POLL_INTERVAL: Duration = Duration::from_secs(15);
+
+/// What one pass over the queue ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrainOutcome {
+    /// Nothing left to print.
+    Empty,
+    /// The printer cannot print now; the jobs wait.
+    Blocked(PrinterStatus),
+}
+
+pub struct PrintQueue {
+    store: Store,
+    printer: Box<dyn PrinterPort>,
+    config: Config,
+    last_status: Option<PrinterStatus>,
+    /// Held for the queue's life: only the lock holder may talk to the printer.
+    _owner: PrinterLock,
+}
+
+impl PrintQueue {
+    /// Takes its own store connection and the printer lock (proof that no other process prints);
+    /// jobs left `printing` by a crash go back to the queue.
+    pub fn new(
+        store: Store,
+        printer: Box<dyn PrinterPort>,
+        config: Config,
+        owner: PrinterLock,
+    ) -> Result<PrintQueue, StoreError> {
+        let requeued = store.requeue_interrupted_print_jobs(local_now())?;
+        if requeued > 0 {
+            warn!(
+                requeued,
+                "print jobs interrupted by a restart are queued again"
+            );
+        }
+        Ok(PrintQueue {
+            store,
+            printer,
+            config,
+            last_status: None,
+            _owner: owner,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The printer's status now, logged when it changes.
+    pub fn check_printer(&mut self) -> PrinterStatus {
+        let status = self.printer.status();
+        if self.last_status != Some(status) {
+            info!(status = status.describe(), "printer");
+            self.last_status = Some(status);
+        }
+        status
+    }
+
+    /// Prints every pending job, oldest first, until the queue is empty or the printer has a
+    /// fault.
+    pub fn drain(&mut self) -> Result<DrainOutcome, StoreError> {
+        while let Some(job) = self.store.next_print_job()? {
+            let status = self.check_printer();
+            if !status.can_print() {
+                self.store
+                    .defer_print_job(job.id, status.describe(), local_now())?;
+                return Ok(DrainOutcome::Blocked(status));
+            }
+            let rendered = match self.render(&job) {
+                Ok(rendered) => rendered,
+                Err(reason) => {
+                    warn!(job = job.id, %reason, "print job cannot be made");
+                    self.store.fail_print_job(job.id, &reason, local_now())?;
+                    continue;
+                }
+            };
+            self.store.start_print_job(job.id, local_now())?;
+            match self.printer.send(&rendered) {
+                Ok(()) => {
+                    self.store.finish_print_job(job.id, local_now())?;
+                    info!(job = job.id, name = %rendered.name, bytes = rendered.byte_len(), "printed");
+                }
+                Err(e) => {
+                    warn!(job = job.id, error = %e, "print job interrupted; it stays queued");
+                    self.store
+                        .defer_print_job(job.id, &e.to_string(), local_now())?;
+                    let status = match e {
+                        PrinterError::NotReady(status) => status,
+                        _ => self.check_printer(),
+                    };
+                    return Ok(DrainOutcome::Blocked(status));
+                }
+            }
+        }
+        Ok(DrainOutcome::Empty)
+    }
+
+    /// Runs until `stop` is set: drains the queue whenever `wake` says a job was queued, and polls
+    /// the printer (often while it has a fault, now and then while idle).
+    pub fn run(&mut self, wake: &Receiver<()>, stop: &AtomicBool) -> Result<(), StoreError> {
+        while !stop.load(Ordering::Relaxed) {
+            let wait = match self.drain()? {
+                DrainOutcome::Empty => {
+                    self.check_printer();
+                    IDLE_POLL_INTERVAL
+                }
+                DrainOutcome::Blocked(_) => FAULT_POLL_INTERVAL,
+            };
+            match wake.recv_timeout(wait) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    fn render(&mut self, job: &PrintJob) -> Result<RenderedJob, String> {
+        match &job.kind {
+            JobKind::Receipt { concern_id } => {
+                let record = self
+                    .store
+                    .concern_by_id(concern_id)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("concern {concern_id} is not in the store"))?;
+                let document = receipt::receipt(&record.concern, &self.config);
+                render_document(
+                    &document,
+                    &self.config,
+                    format!("receipt-{}", record.concern.ticket),
+                )
+                .map_err(|e| e.to_string())
+            }
+            JobKind::TestPage => {
+                let status = self.check_printer();
+                let document =
+                    receipt::test_page(&self.config, &self.printer.describe(), status.describe());
+                render_document(&document, &self.config, "test-page".into())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// Encodes a document for the configured printer mode, in chunks that may go out between
+/// checks (raster bands), with its PNG preview.
+pub fn render_document(
+    document: &receipt::Document,
+    config: &Config,
+    name: String,
+) -> Result<RenderedJob, receipt::ReceiptError> {
+    let image = receipt::render_raster(document)?;
+    let chunks = match config.printer.mode {
+        PrintMode::Text => vec![receipt::encode_text(document)?],
+        PrintMode::Raster => std::iter::once(receipt::RASTER_START.to_vec())
+            .chain(receipt::raster_bands(&image, config.printer.band_rows))
+            .chain(std::iter::once(receipt::raster_finish()))
+            .collect(),
+    };
+    Ok(RenderedJob {
+        name,
+        chunks,
+        preview_png: receipt::png_bytes(&image)?,
+    })
+}
+
+/// How long a command that prints waits for its job before it leaves it queued: long enough for
+/// a receipt at 9600 baud, short enough that staff at a terminal are not left wondering.
+pub const PRINT_WAIT_LIMIT: Duration = Duration::from_secs(30);
+/// How often a command checks a job that the running kiosk is printing for it.
+const JOB_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How a command's print job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintWait {
+    Printed,
+    /// Still queued; it prints when the printer is ready. The text says why.
+    Queued(String),
+    /// It can never print; the text says why.
+    Failed(String),
+}
+
+/// Who drives the printer while a command waits for its job.
+enum Driver {
+    /// No kiosk is running: this command holds the lock and drains the queue.
+    Owner(Box<PrintQueue>),
+    /// The running kiosk prints; this command only watches its job (a WAL reader sees each
+    /// new commit).
+    Observer(Store),
+}
+
+/// Prints a queued job for a command: drains the queue itself when no kiosk owns the printer,
+/// otherwise waits for the kiosk to print it, at most `limit`.
+pub fn print_and_wait(
+    config: &Config,
+    job_id: i64,
+    limit: Duration,
+) -> Result<PrintWait, StoreError> {
+    let deadline = std::time::Instant::now() + limit;
+    let data_dir = &config.kiosk.data_dir;
+    let lock = PrinterLock::try_acquire(data_dir).map_err(|source| StoreError::DataFolder {
+        path: data_dir.clone(),
+        source,
+    })?;
+    let (store, _) = Store::open(data_dir, local_now())?;
+    let mut driver = match lock {
+        Some(lock) => Driver::Owner(Box::new(PrintQueue::new(
+            store,
+            super::open_printer(config),
+            config.clone(),
+            lock,
+        )?)),
+        None => Driver::Observer(store),
+    };
+    let mut waiting_for = String::from("the running kiosk has not printed it yet");
+    loop {
+        let store = match &mut driver {
+            Driver::Owner(queue) => {
+                if let DrainOutcome::Blocked(status) = queue.drain()? {
+                    waiting_for = format!("the printer is {}", status.describe());
+                }
+                queue.store()
+            }
+            Driver::Observer(store) => store,
+        };
+        let job = store
+            .print_job(job_id)?
+            .ok_or_else(|| StoreError::Damaged(format!("print job {job_id} vanished")))?;
+        match job.state {
+            JobState::Done => return Ok(PrintWait::Printed),
+            JobState::Failed => return Ok(PrintWait::Failed(job.last_error.unwrap_or_default())),
+            JobState::Pending | JobState::Printing => {}
+        }
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            return Ok(PrintWait::Queued(waiting_for));
+        }
+        let pause = match driver {
+            Driver::Owner(_) => FAULT_POLL_INTERVAL,
+            Driver::Observer(_) => JOB_CHECK_INTERVAL,
+        };
+        std::thread::sleep(pause.min(deadline - now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::concern::{Draft, Lang};
+
+    /// A printer whose faults the test sets, remembering every job it was sent.
+    #[derive(Clone)]
+    struct FaultyPrinter {
+        status: Arc<Mutex<PrinterStatus>>,
+        fail_next_send: Arc<Mutex<bool>>,
+        printed: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl FaultyPrinter {
+        fn new() -> FaultyPrinter {
+            FaultyPrinter {
+                status: Arc::new(Mutex::new(PrinterStatus::Ready)),
+                fail_next_send: Arc::new(Mutex::new(false)),
+                printed: Arc::new(Mutex::new(Vec::new())),
+            }
+        }
+        fn set(&self, status: PrinterStatus) {
+            *self.status.lock().unwrap() = status;
+        }
+        fn printed(&self) -> Vec<String> {
+            self.printed.lock().unwrap().clone()
+        }
+    }
+
+    impl PrinterPort for FaultyPrinter {
+        fn status(&mut self) -> PrinterStatus {
+            *self.status.lock().unwrap()
+        }
+        fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
+            if std::mem::take(&mut *self.fail_next_send.lock().unwrap()) {
+                return Err(PrinterError::Interrupted("cable pulled".into()));
+            }
+            self.printed.lock().unwrap().push(job.name.clone());
+            Ok(())
+        }
+        fn describe(&self) -> String {
+            "test printer".into()
+        }
+    }
+
+    fn queue_with_one_concern(printer: &FaultyPrinter) -> (tempfile::TempDir, PrintQueue, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::demo().unwrap();
+        config.kiosk.data_dir = dir.path().to_path_buf();
+        let (mut store, _) = Store::open(dir.path(), local_now()).unwrap();
+        let draft = Draft {
+            category: "repairs".into(),
+            phrases: vec!["1".into()],
+            text: None,
+            location: None,
+            phone: None,
+            lang: Lang::ZhCn,
+        };
+        let concern = store
+            .file_concern(draft.validate(&config, local_now()).unwrap(), "A")
+            .unwrap();
+        let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
+        let queue = PrintQueue::new(store, Box::new(printer.clone()), config, lock).unwrap();
+        (dir, queue, format!("receipt-{}", concern.ticket))
+    }
+
+    fn job_state(queue: &PrintQueue) -> (JobState, Option<String>) {
+        let job = queue.store().print_job(1).unwrap().unwrap();
+        (job.state, job.last_error)
+    }
+
+    #[test]
+    fn paper_out_keeps_the_job_and_paper_back_prints_it_exactly_once() {
+        let printer = FaultyPrinter::new();
+        let (_dir, mut queue, receipt) = queue_with_one_concern(&printer);
+        printer.set(PrinterStatus::PaperOut);
+        assert_eq!(
+            queue.drain().unwrap(),
+            DrainOutcome::Blocked(PrinterStatus::PaperOut)
+        );
+        assert_eq!(
+            queue.drain().unwrap(),
+            DrainOutcome::Blocked(PrinterStatus::PaperOut)
+        );
+        let (state, reason) = job_state(&queue);
+        assert_eq!(state, JobState::Pending);
+        assert!(reason.unwrap().contains("paper out"));
+        assert!(printer.printed().is_empty());
+
+        printer.set(PrinterStatus::Ready);
+        assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
+        assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
+        assert_eq!(printer.printed(), [receipt]);
+        assert_eq!(job_state(&queue).0, JobState::Done);
+    }
+
+    #[test]
+    fn a_job_interrupted_mid_send_is_sent_again_once_and_only_once() {
+        let printer = FaultyPrinter::new();
+        let (_dir, mut queue, receipt) = queue_with_one_concern(&printer);
+        *printer.fail_next_send.lock().unwrap() = true;
+        assert!(matches!(queue.drain().unwrap(), DrainOutcome::Blocked(_)));
+        assert_eq!(job_state(&queue).0, JobState::Pending);
+        assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
+        assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
+        assert_eq!(printer.printed(), [receipt]);
+    }
+
+    #[test]
+    fn paper_near_end_still_prints() {
+        let printer = FaultyPrinter::new();
+        let (_dir, mut queue, receipt) = queue_with_one_concern(&printer);
+        printer.set(PrinterStatus::PaperNearEnd);
+        assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
+        assert_eq!(printer.printed(), [receipt]);
+    }
+
+    #[test]
+    fn a_job_left_printing_by_a_power_cut_prints_again_after_restart() {
+        let printer = FaultyPrinter::new();
+        let (dir, queue, receipt) = queue_with_one_concern(&printer);
+        queue.store().start_print_job(1, local_now()).unwrap();
+        drop(queue);
+        let (store, _) = Store::open(dir.path(), local_now()).unwrap();
+        let mut config = Config::demo().unwrap();
+        config.kiosk.data_dir = dir.path().to_path_buf();
+        let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
+        let mut queue = PrintQueue::new(store, Box::new(printer.clone()), config, lock).unwrap();
+        assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
+        assert_eq!(printer.printed(), [receipt]);
+    }
+}

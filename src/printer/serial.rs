@@ -1,0 +1,225 @@
+//! An ESC/POS printer on a serial port (a USB-serial adapter or the Pi's UART): opening and
+//! re-opening the port, real-time status with DLE EOT, and sending a job so that a printer
+//! pausing the line (XON/XOFF or RTS/CTS) loses nothing.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serialport::{ClearBuffer, SerialPort, TTYPort};
+use tracing::{info, warn};
+
+use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
+use crate::config::{FlowControl, PrinterSection, StatusQuery};
+
+/// How long the printer has to answer a DLE EOT: it answers real-time commands within a few
+/// milliseconds; a quarter second covers a slow USB-serial adapter.
+const STATUS_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long a paused printer may hold the line (XOFF or CTS low) before the job counts as
+/// interrupted. A printer pauses us for a second or two while it prints a band; one that holds
+/// the line longer has stopped (paper ran out mid-receipt, cover opened).
+const STALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// `DLE EOT n`: transmit real-time status. Exactly three bytes (some libraries add a fourth,
+/// which a printer then prints or takes as the start of a command).
+fn dle_eot(n: u8) -> [u8; 3] {
+    [0x10, 0x04, n]
+}
+
+/// A status byte always reads 0xx1xx10.
+fn is_status_byte(byte: u8) -> bool {
+    byte & 0b1001_0011 == 0b0001_0010
+}
+
+/// How often the kernel's output queue is looked at while a job drains.
+const DRAIN_CHECK_INTERVAL: Duration = Duration::from_millis(20);
+
+/// Waits until every byte has left the kernel's buffer for the wire. Unlike `tcdrain`, gives up
+/// when the printer holds the line paused for [`STALL_TIMEOUT`] without taking a byte, so a
+/// printer that stopped mid-job cannot hang the print task.
+fn drain_output(port: &mut TTYPort) -> std::io::Result<()> {
+    let mut last_progress = std::time::Instant::now();
+    let mut waiting = port.bytes_to_write()?;
+    while waiting > 0 {
+        std::thread::sleep(DRAIN_CHECK_INTERVAL);
+        let now_waiting = port.bytes_to_write()?;
+        if now_waiting < waiting {
+            last_progress = std::time::Instant::now();
+        } else if last_progress.elapsed() >= STALL_TIMEOUT {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the printer took no data for {} s", STALL_TIMEOUT.as_secs()),
+            ));
+        }
+        waiting = now_waiting;
+    }
+    Ok(())
+}
+
+pub struct SerialPrinter {
+    path: PathBuf,
+    baud: u32,
+    flow_control: FlowControl,
+    status_query: StatusQuery,
+    port: Option<TTYPort>,
+}
+
+impl SerialPrinter {
+    pub fn new(path: &Path, settings: &PrinterSection) -> SerialPrinter {
+        SerialPrinter {
+            path: path.to_path_buf(),
+            baud: settings.baud,
+            flow_control: settings.flow_control,
+            status_query: settings.status,
+            port: None,
+        }
+    }
+
+    fn flow(&self) -> serialport::FlowControl {
+        match self.flow_control {
+            FlowControl::None => serialport::FlowControl::None,
+            FlowControl::Xonxoff => serialport::FlowControl::Software,
+            FlowControl::Rtscts => serialport::FlowControl::Hardware,
+        }
+    }
+
+    /// The open port, opening it when it is not (first use, or the adapter came back).
+    fn port(&mut self) -> Option<&mut TTYPort> {
+        if self.port.is_none() {
+            let path = self.path.to_string_lossy().into_owned();
+            match serialport::new(path, self.baud)
+                .data_bits(serialport::DataBits::Eight)
+                .parity(serialport::Parity::None)
+                .stop_bits(serialport::StopBits::One)
+                .flow_control(self.flow())
+                .timeout(STALL_TIMEOUT)
+                .open_native()
+            {
+                Ok(port) => {
+                    info!(port = %self.path.display(), baud = self.baud, "printer port open");
+                    self.port = Some(port);
+                }
+                Err(e) => {
+                    warn!(port = %self.path.display(), error = %e, "cannot open the printer port");
+                    return None;
+                }
+            }
+        }
+        self.port.as_mut()
+    }
+
+    /// Asks one DLE EOT question. Flow control is lifted for the question: a printer that has
+    /// paused the line (XOFF) must still be asked why, and nothing else is queued at this point
+    /// because every job is drained before the next status check.
+    fn ask(&mut self, n: u8) -> Result<u8, std::io::Error> {
+        let flow = self.flow();
+        let port = self
+            .port()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "port not open"))?;
+        port.clear(ClearBuffer::Input)?;
+        port.set_flow_control(serialport::FlowControl::None)?;
+        port.set_timeout(STATUS_TIMEOUT)?;
+        let asked = port.write_all(&dle_eot(n)).and_then(|()| port.flush());
+        let mut answer = [0u8; 1];
+        let read = asked.and_then(|()| port.read_exact(&mut answer));
+        port.set_flow_control(flow)?;
+        port.set_timeout(STALL_TIMEOUT)?;
+        read?;
+        if is_status_byte(answer[0]) {
+            Ok(answer[0])
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not a status byte: {:#04x}", answer[0]),
+            ))
+        }
+    }
+
+    fn query_status(&mut self) -> Result<PrinterStatus, std::io::Error> {
+        let printer = self.ask(1)?;
+        if printer & 0b0000_1000 != 0 {
+            // Off-line: the offline-cause byte says why.
+            let cause = self.ask(2)?;
+            return Ok(if cause & 0b0000_0100 != 0 {
+                PrinterStatus::CoverOpen
+            } else if cause & 0b0010_0000 != 0 {
+                PrinterStatus::PaperOut
+            } else {
+                PrinterStatus::Offline
+            });
+        }
+        let paper = self.ask(4)?;
+        Ok(if paper & 0b0110_0000 != 0 {
+            PrinterStatus::PaperOut
+        } else if paper & 0b0000_1100 != 0 {
+            PrinterStatus::PaperNearEnd
+        } else {
+            PrinterStatus::Ready
+        })
+    }
+}
+
+impl PrinterPort for SerialPrinter {
+    fn status(&mut self) -> PrinterStatus {
+        if self.port().is_none() {
+            return PrinterStatus::Disconnected;
+        }
+        if self.status_query == StatusQuery::None {
+            // A printer that cannot answer is taken at its word: faults show only as stalls.
+            return PrinterStatus::Ready;
+        }
+        match self.query_status() {
+            Ok(status) => status,
+            Err(e) => {
+                warn!(error = %e, "the printer did not answer its status request");
+                // Drop the port so that an adapter that was unplugged is opened afresh.
+                self.port = None;
+                PrinterStatus::Disconnected
+            }
+        }
+    }
+
+    fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
+        let port = self
+            .port()
+            .ok_or(PrinterError::NotReady(PrinterStatus::Disconnected))?;
+        let sent = job
+            .chunks
+            .iter()
+            .try_for_each(|chunk| port.write_all(chunk).and_then(|()| drain_output(port)));
+        sent.map_err(|e| {
+            self.port = None;
+            PrinterError::Interrupted(e.to_string())
+        })
+    }
+
+    fn describe(&self) -> String {
+        let flow = match self.flow_control {
+            FlowControl::None => "no flow control",
+            FlowControl::Xonxoff => "XON/XOFF",
+            FlowControl::Rtscts => "RTS/CTS",
+        };
+        format!("{} at {} baud, 8N1, {flow}", self.path.display(), self.baud)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_requests_are_exactly_three_bytes() {
+        assert_eq!(dle_eot(1), [0x10, 0x04, 0x01]);
+        assert_eq!(dle_eot(4).len(), 3);
+    }
+
+    #[test]
+    fn only_bytes_of_the_status_pattern_count_as_answers() {
+        assert!(is_status_byte(0x12));
+        assert!(is_status_byte(0x16 | 0x08));
+        assert!(is_status_byte(0x72));
+        for not_status in [0x00, 0x11, 0x13, 0x41, 0xff] {
+            assert!(!is_status_byte(not_status), "{not_status:#x}");
+        }
+    }
+}

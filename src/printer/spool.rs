@@ -1,0 +1,70 @@
+//! The spool printer for the demo config and laptops: each job's exact bytes go to a `.bin`
+//! file and its preview to a `.png` beside it, so a person can see what paper would show.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
+
+pub struct SpoolPrinter {
+    dir: PathBuf,
+}
+
+impl SpoolPrinter {
+    pub fn new(dir: &Path) -> SpoolPrinter {
+        SpoolPrinter {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The next free number, so files sort in print order and are never overwritten.
+    fn next_stem(&self, name: &str) -> PathBuf {
+        let count = fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
+                    .count()
+            })
+            .unwrap_or(0);
+        let mut n = count + 1;
+        loop {
+            let stem = self.dir.join(format!("{n:05}-{name}"));
+            if !stem.with_extension("bin").exists() {
+                return stem;
+            }
+            n += 1;
+        }
+    }
+
+    fn write(path: &Path, bytes: &[u8]) -> Result<(), PrinterError> {
+        fs::write(path, bytes).map_err(|source| PrinterError::Spool {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+impl PrinterPort for SpoolPrinter {
+    fn status(&mut self) -> PrinterStatus {
+        match fs::create_dir_all(&self.dir) {
+            Ok(()) => PrinterStatus::Ready,
+            Err(_) => PrinterStatus::Offline,
+        }
+    }
+
+    fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
+        fs::create_dir_all(&self.dir).map_err(|source| PrinterError::Spool {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let stem = self.next_stem(&job.name);
+        // The preview first: a `.bin` without its picture would be the confusing half.
+        Self::write(&stem.with_extension("png"), &job.preview_png)?;
+        Self::write(&stem.with_extension("bin"), &job.chunks.concat())
+    }
+
+    fn describe(&self) -> String {
+        format!("spool folder {}", self.dir.display())
+    }
+}

@@ -1,0 +1,199 @@
+//! The persistent print queue: jobs wait in the database (pending → printing → done, or
+//! failed), so a receipt survives a printer fault, an unplugged cable or a restart.
+//!
+//! A job is marked `printing` just before its bytes go out and `done` as soon as the printer has
+//! taken them, so a retry never prints a job twice. The one unavoidable case: power lost (or the
+//! process killed) after bytes went out but before `done` was committed. Such a job is found in
+//! `printing` at the next start and printed again — a resident may get a second copy, never none.
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+
+/// What a print job prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobKind {
+    /// A concern's receipt; the id is the concern's.
+    Receipt { concern_id: String },
+    /// The printer test page.
+    TestPage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Pending,
+    Printing,
+    Done,
+    Failed,
+}
+
+impl JobState {
+    fn from_code(code: &str) -> Option<JobState> {
+        match code {
+            "pending" => Some(JobState::Pending),
+            "printing" => Some(JobState::Printing),
+            "done" => Some(JobState::Done),
+            "failed" => Some(JobState::Failed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintJob {
+    pub id: i64,
+    pub kind: JobKind,
+    pub state: JobState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Queues a job and returns its id.
+    pub fn enqueue_print(
+        &self,
+        kind: &JobKind,
+        now: DateTime<FixedOffset>,
+    ) -> Result<i64, StoreError> {
+        let (kind_code, concern_id) = match kind {
+            JobKind::Receipt { concern_id } => ("receipt", Some(concern_id.as_str())),
+            JobKind::TestPage => ("test", None),
+        };
+        self.conn.execute(
+            "INSERT INTO print_jobs (kind, concern_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+            params![kind_code, concern_id, now.to_rfc3339()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The newest receipt job of a concern.
+    pub fn receipt_job_for(&self, concern_id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM print_jobs WHERE kind = 'receipt' AND concern_id = ?1
+                 ORDER BY id DESC LIMIT 1",
+                params![concern_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The oldest job waiting to print, if any.
+    pub fn next_print_job(&self) -> Result<Option<PrintJob>, StoreError> {
+        self.print_job_where("state = 'pending' ORDER BY id LIMIT 1", params![])
+    }
+
+    pub fn print_job(&self, id: i64) -> Result<Option<PrintJob>, StoreError> {
+        self.print_job_where("id = ?1", params![id])
+    }
+
+    fn print_job_where(
+        &self,
+        condition: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Option<PrintJob>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT id, kind, concern_id, state, attempts, last_error FROM print_jobs WHERE {condition}"
+                ),
+                values,
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, u32>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, kind, concern_id, state, attempts, last_error)) = row else {
+            return Ok(None);
+        };
+        let kind = match (kind.as_str(), concern_id) {
+            ("receipt", Some(concern_id)) => JobKind::Receipt { concern_id },
+            ("test", _) => JobKind::TestPage,
+            (other, _) => {
+                return Err(StoreError::Damaged(format!(
+                    "print job {id}: kind `{other}`"
+                )));
+            }
+        };
+        let state = JobState::from_code(&state)
+            .ok_or_else(|| StoreError::Damaged(format!("print job {id}: state `{state}`")))?;
+        Ok(Some(PrintJob {
+            id,
+            kind,
+            state,
+            attempts,
+            last_error,
+        }))
+    }
+
+    /// Marks a job as going out to the printer now (one more attempt).
+    pub fn start_print_job(&self, id: i64, now: DateTime<FixedOffset>) -> Result<(), StoreError> {
+        self.set_job_state(id, "printing", None, true, now)
+    }
+
+    /// The printer has taken every byte of the job.
+    pub fn finish_print_job(&self, id: i64, now: DateTime<FixedOffset>) -> Result<(), StoreError> {
+        self.set_job_state(id, "done", None, false, now)
+    }
+
+    /// The printer could not take the job now (paper out, cover open, unplugged): it stays
+    /// queued with the reason, and prints when the printer is ready again.
+    pub fn defer_print_job(
+        &self,
+        id: i64,
+        reason: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        self.set_job_state(id, "pending", Some(reason), false, now)
+    }
+
+    /// The job can never print (its concern is gone, its document cannot be made).
+    pub fn fail_print_job(
+        &self,
+        id: i64,
+        reason: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        self.set_job_state(id, "failed", Some(reason), false, now)
+    }
+
+    fn set_job_state(
+        &self,
+        id: i64,
+        state: &str,
+        error: Option<&str>,
+        count_attempt: bool,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE print_jobs SET state = ?2, last_error = coalesce(?3, last_error),
+                attempts = attempts + ?4, updated_at = ?5 WHERE id = ?1",
+            params![id, state, error, i64::from(count_attempt), now.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Jobs left `printing` by a crash or power cut go back to the queue (see the module note).
+    pub fn requeue_interrupted_print_jobs(
+        &self,
+        now: DateTime<FixedOffset>,
+    ) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE print_jobs SET state = 'pending',
+                last_error = 'interrupted while printing (power cut or restart): printed again',
+                updated_at = ?1
+             WHERE state = 'printing'",
+            params![now.to_rfc3339()],
+        )?)
+    }
+}
