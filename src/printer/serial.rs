@@ -56,6 +56,33 @@ fn drain_output(port: &mut TTYPort) -> std::io::Result<()> {
     Ok(())
 }
 
+/// XON and XOFF: with flow control lifted for a status question they arrive as data.
+const XON: u8 = 0x11;
+const XOFF: u8 = 0x13;
+
+/// Reads the answer to a DLE EOT, passing over XON/XOFF bytes the printer sent meanwhile.
+fn read_status_byte(port: &mut TTYPort) -> std::io::Result<u8> {
+    let mut byte = [0u8; 1];
+    loop {
+        port.read_exact(&mut byte)?;
+        match byte[0] {
+            XON | XOFF => continue,
+            answer if is_status_byte(answer) => return Ok(answer),
+            other => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("not a status byte: {other:#04x}"),
+                ));
+            }
+        }
+    }
+}
+
+/// The most bytes handed to the kernel in one write. A tty reports itself writable once 256
+/// bytes are free, so a write no larger than that never blocks past the stall timeout when the
+/// printer pauses the line in the middle of it.
+const WRITE_PIECE: usize = 256;
+
 pub struct SerialPrinter {
     path: PathBuf,
     baud: u32,
@@ -119,20 +146,13 @@ impl SerialPrinter {
         port.clear(ClearBuffer::Input)?;
         port.set_flow_control(serialport::FlowControl::None)?;
         port.set_timeout(STATUS_TIMEOUT)?;
-        let asked = port.write_all(&dle_eot(n)).and_then(|()| port.flush());
-        let mut answer = [0u8; 1];
-        let read = asked.and_then(|()| port.read_exact(&mut answer));
+        let answer = port
+            .write_all(&dle_eot(n))
+            .and_then(|()| port.flush())
+            .and_then(|()| read_status_byte(port));
         port.set_flow_control(flow)?;
         port.set_timeout(STALL_TIMEOUT)?;
-        read?;
-        if is_status_byte(answer[0]) {
-            Ok(answer[0])
-        } else {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("not a status byte: {:#04x}", answer[0]),
-            ))
-        }
+        answer
     }
 
     fn query_status(&mut self) -> Result<PrinterStatus, std::io::Error> {
@@ -183,10 +203,12 @@ impl PrinterPort for SerialPrinter {
         let port = self
             .port()
             .ok_or(PrinterError::NotReady(PrinterStatus::Disconnected))?;
-        let sent = job
-            .chunks
-            .iter()
-            .try_for_each(|chunk| port.write_all(chunk).and_then(|()| drain_output(port)));
+        let sent = job.chunks.iter().try_for_each(|chunk| {
+            chunk
+                .chunks(WRITE_PIECE)
+                .try_for_each(|piece| port.write_all(piece))
+                .and_then(|()| drain_output(port))
+        });
         sent.map_err(|e| {
             self.port = None;
             PrinterError::Interrupted(e.to_string())

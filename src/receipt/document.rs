@@ -61,6 +61,18 @@ impl QrData {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The bytes to encode, refused when a printed code could not hold them.
+    pub fn checked_bytes(&self) -> Result<&[u8], super::ReceiptError> {
+        let bytes = self.0.as_bytes();
+        if bytes.len() > super::MAX_QR_BYTES {
+            return Err(super::ReceiptError::QrTooLong {
+                bytes: bytes.len(),
+                max: super::MAX_QR_BYTES,
+            });
+        }
+        Ok(bytes)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -7,7 +7,6 @@ use super::ReceiptError;
 use super::document::{Align, Block, Document, TextSize};
 use super::glyphs::{CELL_HEIGHT_DOTS, Cell, cell_width, draw_char};
 use super::raster_image::RasterImage;
-use super::text_mode::MAX_QR_BYTES;
 
 /// Dots between lines of text: with the 24-dot cell this is the printers' default 30-dot
 /// (3.75 mm) line pitch, so both modes print about the same length.
@@ -86,13 +85,7 @@ pub fn render_raster(doc: &Document) -> Result<RasterImage, ReceiptError> {
             Block::Cut => Laid::Rule { dashed: true },
             Block::Feed(lines) => Laid::Blank(u32::from(*lines) * line_rows(TextSize::Normal)),
             Block::Qr(data) => {
-                let bytes = data.as_str().as_bytes();
-                if bytes.len() > MAX_QR_BYTES {
-                    return Err(ReceiptError::QrTooLong {
-                        bytes: bytes.len(),
-                        max: MAX_QR_BYTES,
-                    });
-                }
+                let bytes = data.checked_bytes()?;
                 let code = QrCode::with_error_correction_level(bytes, EcLevel::M)?;
                 let needed = qr_side_dots(&code);
                 if needed > doc.width_dots {
@@ -249,7 +242,7 @@ mod tests {
     #[test]
     fn a_qr_code_too_long_for_the_paper_is_refused() {
         let mut doc = Document::new(384);
-        doc.qr(&"x".repeat(MAX_QR_BYTES + 1));
+        doc.qr(&"x".repeat(crate::receipt::MAX_QR_BYTES + 1));
         assert!(matches!(
             render_raster(&doc),
             Err(ReceiptError::QrTooLong { .. })

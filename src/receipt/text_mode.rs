@@ -43,13 +43,7 @@ pub fn encode_text(doc: &Document) -> Result<Vec<u8>, ReceiptError> {
                 write_line(&mut state, &rule, &mut out);
             }
             Block::Qr(data) => {
-                let bytes = data.as_str().as_bytes();
-                if bytes.len() > MAX_QR_BYTES {
-                    return Err(ReceiptError::QrTooLong {
-                        bytes: bytes.len(),
-                        max: MAX_QR_BYTES,
-                    });
-                }
+                let bytes = data.checked_bytes()?;
                 let centred = Style {
                     align: Align::Centre,
                     ..state.style

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod printer_emulator;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -29,6 +31,22 @@ impl TestKiosk {
         let config = dir.path().join("kiosk.toml");
         std::fs::write(&config, text).expect("write the config");
         TestKiosk { dir, config }
+    }
+
+    /// The reference config with a serial printer at `port` printing in `mode` (text | raster).
+    pub fn with_serial_printer(port: &Path, mode: &str) -> TestKiosk {
+        let kiosk = TestKiosk::new();
+        let text = std::fs::read_to_string(&kiosk.config).expect("read the config");
+        let text = with_key(&text, "kind", "\"serial\"");
+        let text = with_key(&text, "port", &format!("{:?}", port.display().to_string()));
+        let text = with_key(&text, "mode", &format!("{mode:?}"));
+        std::fs::write(&kiosk.config, text).expect("write the config");
+        kiosk
+    }
+
+    /// The config as the kiosk loads it, for tests that drive the library directly.
+    pub fn load_config(&self) -> concern_kiosk::config::Config {
+        concern_kiosk::config::Config::load_file(&self.config).expect("the test config loads")
     }
 
     pub fn data_dir(&self) -> PathBuf {
