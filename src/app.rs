@@ -5,10 +5,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::{DateTime, FixedOffset, Local};
+use chrono::{DateTime, FixedOffset};
 use thiserror::Error;
 use tracing::info;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::{CONFIG_ENV, Config, ConfigError, ConfigSource, SYSTEM_CONFIG_PATH};
 use crate::store::{OpenOutcome, Store, StoreError};
 
@@ -69,7 +70,7 @@ pub fn init_logging() {
 
 /// The kiosk's local wall-clock time with its UTC offset.
 pub fn local_now() -> DateTime<FixedOffset> {
-    Local::now().fixed_offset()
+    SystemClock.now()
 }
 
 /// The loaded config and where it came from.

@@ -1,20 +1,25 @@
 //! The maintenance commands behind `concern-kiosk submit | list | export | reprint |
-//! printer-test`: each takes the
+//! printer-test | upload`: each takes the
 //! loaded settings and writes its answer to stdout (what scripts read) and its messages to
 //! stderr.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::NaiveDate;
 
 use crate::app::{CommandError, Settings, local_now};
+use crate::clock::{Clock, SystemClock};
 use crate::concern::{Draft, Lang};
 use crate::export::{ExportFormat, write_export};
 use crate::printer::open_printer;
 use crate::printer::print_queue::{PRINT_WAIT_LIMIT, PrintWait, print_and_wait};
 use crate::printer::printer_lock::PrinterLock;
 use crate::store::{ConcernRecord, JobKind};
+use crate::upload::schedule::{self, Schedule};
+use crate::upload::uploader::RoundMode;
+use crate::upload::uploader_from_config;
 
 /// Files a concern exactly as the touchscreen would, for staff entering one taken by phone or
 /// on paper. Prints the ticket number on stdout once the concern is committed.
@@ -92,6 +97,57 @@ pub fn printer_test(settings: &Settings) -> Result<(), CommandError> {
     println!("status: {status}");
     report_print("test page", &wait);
     printed_or_failure(wait)
+}
+
+/// `upload --once`: one round now, a line per batch; exit 0 only when nothing is left pending.
+/// `upload`: the schedule in the foreground until Ctrl-C (a kiosk without its screen).
+pub fn upload(settings: &Settings, once: bool) -> Result<(), CommandError> {
+    let config = &settings.config;
+    let (store, _) = settings.open_store()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut uploader = uploader_from_config(config, store, Arc::clone(&clock))
+        .map_err(|e| CommandError::Runtime(e.into()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    if !once {
+        eprintln!(
+            "uploading to {} every {} minutes ({}-{}); Ctrl-C stops",
+            config.upload.endpoint,
+            config.upload.every_minutes,
+            config.upload.active_hours.start.format("%H:%M"),
+            config.upload.active_hours.end.format("%H:%M")
+        );
+        return runtime.block_on(async {
+            let (_handle, task) = schedule::spawn(uploader, Schedule::from_config(config), clock);
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => Ok(()),
+                joined = task => joined.map_err(|e| CommandError::Runtime(e.into())),
+            }
+        });
+    }
+    let report = runtime.block_on(uploader.round(RoundMode::Now))?;
+    let mut stdout = std::io::stdout().lock();
+    for batch in &report.batches {
+        writeln!(stdout, "{}", batch.describe()).context("cannot write to stdout")?;
+    }
+    let status = &report.status;
+    writeln!(
+        stdout,
+        "{} concern(s) still pending, {} rejected batch(es)",
+        status.pending_concerns,
+        status.rejected.len()
+    )
+    .context("cannot write to stdout")?;
+    if status.pending_concerns == 0 {
+        Ok(())
+    } else {
+        Err(CommandError::Runtime(anyhow::anyhow!(
+            "{} concern(s) have not reached the office yet; they stay queued",
+            status.pending_concerns
+        )))
+    }
 }
 
 fn report_print(what: &str, wait: &PrintWait) {

@@ -190,6 +190,28 @@ pub struct Concern {
     pub details: NewConcern,
 }
 
+impl From<crate::upload::wire::WireConcern> for Concern {
+    fn from(w: crate::upload::wire::WireConcern) -> Concern {
+        Concern {
+            ticket: w.ticket,
+            details: NewConcern {
+                id: w.id,
+                created_at: w.created_at,
+                category: w.category,
+                category_label: w.category_label,
+                list: w.list,
+                colour: w.colour,
+                due_date: w.due_date,
+                lang: w.lang,
+                phrases: w.phrases,
+                text: w.text,
+                location: w.location,
+                phone: w.phone,
+            },
+        }
+    }
+}
+
 impl Draft {
     /// Checks the draft against the config and the limits, cleans every user text, and gives
     /// it an id, the filing time and its triage. `now` is the kiosk's local time.

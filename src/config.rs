@@ -129,6 +129,11 @@ pub struct UploadSection {
     pub active_hours: ActiveHours,
     #[serde(default = "default_max_batch")]
     pub max_batch: u32,
+    /// An extra CA certificate (PEM) for an office with its own certificate authority.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_request_timeout_seconds")]
+    pub request_timeout_seconds: u32,
 }
 
 /// The daily window in which the uploader runs on its schedule.
@@ -285,6 +290,11 @@ fn default_active_hours() -> ActiveHours {
 fn default_max_batch() -> u32 {
     100
 }
+/// A batch of 100 concerns is ~50 KB gzip'd: a minute covers a very slow link; longer means the
+/// office is stuck, and the batch is safely sent again later.
+fn default_request_timeout_seconds() -> u32 {
+    60
+}
 /// The community centre closes its counter at half past five.
 fn default_print_at() -> NaiveTime {
     NaiveTime::from_hms_opt(17, 30, 0).unwrap_or(NaiveTime::MIN)
@@ -417,7 +427,7 @@ impl Config {
         let prefix_ok = (1..=3).contains(&kiosk.ticket_prefix.len())
             && kiosk.ticket_prefix.bytes().all(|b| b.is_ascii_uppercase());
         let triage = &self.triage;
-        let checks: [(bool, &str, &str); 12] = [
+        let checks: [(bool, &str, &str); 15] = [
             (
                 !kiosk.id.is_empty()
                     && kiosk
@@ -473,9 +483,24 @@ impl Config {
                 "must be 384 (58 mm paper) or 576 (80 mm paper)",
             ),
             (
-                self.upload.every_minutes >= 1 && self.upload.max_batch >= 1,
-                "upload",
-                "every_minutes and max_batch must be at least 1",
+                self.upload.every_minutes >= 1,
+                "upload.every_minutes",
+                "must be 1 or more",
+            ),
+            (
+                self.upload.max_batch >= 1,
+                "upload.max_batch",
+                "must be 1 or more",
+            ),
+            (
+                self.upload.request_timeout_seconds >= 1,
+                "upload.request_timeout_seconds",
+                "must be 1 or more",
+            ),
+            (
+                self.upload.active_hours.start < self.upload.active_hours.end,
+                "upload.active_hours",
+                "the start must come before the end, e.g. \"07:00-21:00\"",
             ),
             (
                 !self.categories.is_empty() && self.categories.len() <= MAX_CATEGORIES,

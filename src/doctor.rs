@@ -1,5 +1,5 @@
 //! `doctor`: checks what a maintainer would check by hand (the config, the database, the data
-//! folder, the printer, the clock) and says in one line each what is wrong and what to do.
+//! folder, the printer, the clock, the upload) and says in one line each what is wrong and what to do.
 
 use std::fs;
 use std::io::Write;
@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::printer::open_printer;
 use crate::printer::printer_lock::PrinterLock;
 use crate::store::{OpenOutcome, Store};
+use crate::upload::office_from_config;
 
 /// Below this much free space the WAL checkpoints, the spool and the nightly backups start to
 /// fail; a year of concerns takes a few megabytes, so this is plenty of warning.
@@ -79,6 +80,7 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
         Ok((store, outcome)) => {
             checks.push(Check::new("database", check_database(&store, &outcome)));
             checks.push(Check::new("clock", check_clock(&store, now)));
+            checks.push(Check::new("upload", check_upload(config, &store)));
         }
         Err(e) => checks.push(Check::new("database", Err(format!("cannot open: {e}")))),
     }
@@ -131,6 +133,36 @@ fn check_database(store: &Store, outcome: &OpenOutcome) -> Result<String, String
         ));
     }
     Ok(format!("{}: integrity ok", store.path().display()))
+}
+
+fn check_upload(config: &Config, store: &Store) -> Result<String, String> {
+    let status = store.upload_status().map_err(|e| e.to_string())?;
+    if let Some(first) = status.rejected.first() {
+        return Err(format!(
+            "{} batch(es) REJECTED by the office, e.g. {} ({} concerns, {}): {}; the concerns are kept; fix the cause, then run `concern-kiosk upload --once`",
+            status.rejected.len(),
+            first.batch_id,
+            first.concern_count,
+            first.at,
+            first.error
+        ));
+    }
+    let office = office_from_config(config).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(office.health()).map_err(|e| {
+        format!(
+            "{}: {e}; {} concern(s) wait",
+            config.upload.endpoint, status.pending_concerns
+        )
+    })?;
+    let last = status.last_success_at.as_deref().unwrap_or("never");
+    Ok(format!(
+        "{} answers; {} concern(s) pending; last delivery {last}",
+        config.upload.endpoint, status.pending_concerns
+    ))
 }
 
 fn check_printer(config: &Config) -> Result<String, String> {

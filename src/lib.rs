@@ -3,11 +3,14 @@
 //! everything they do lives in these modules.
 
 pub mod app;
+pub mod clock;
 pub mod commands;
 pub mod concern;
 pub mod config;
 pub mod doctor;
 pub mod export;
+pub mod office;
 pub mod printer;
 pub mod receipt;
 pub mod store;
+pub mod upload;

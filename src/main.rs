@@ -70,6 +70,13 @@ enum Command {
     },
     /// Print a test page and report the printer's status.
     PrinterTest,
+    /// Upload pending concerns to the office and report what happened.
+    Upload {
+        /// One round now, then exit: 0 only when nothing is left pending. Without it, upload
+        /// on the schedule until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+    },
     /// Check the config, the database, the data folder and the clock; exit 0 only when all pass.
     Doctor,
 }
@@ -110,6 +117,7 @@ fn dispatch(cli: Cli) -> Result<(), CommandError> {
         } => commands::export(&settings, format, since, until),
         Command::Reprint { ticket } => commands::reprint(&settings, &ticket),
         Command::PrinterTest => commands::printer_test(&settings),
+        Command::Upload { once } => commands::upload(&settings, once),
         Command::Doctor => doctor(&settings),
     }
 }

@@ -149,7 +149,7 @@ fn csv_export_has_a_bom_every_field_and_chinese_intact() {
         .iter()
         .map(str::to_string)
         .collect();
-    assert_eq!(headers, concern_kiosk::export::CSV_COLUMNS);
+    assert_eq!(headers, concern_kiosk::export::csv_columns());
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows.len(), 1);
     let field = |name: &str| rows[0][headers.iter().position(|h| h == name).unwrap()].to_string();

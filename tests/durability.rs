@@ -140,12 +140,9 @@ fn a_corrupt_database_is_set_aside_and_the_kiosk_keeps_working() {
     assert!(filed.status.success(), "{}", stderr(&filed));
     assert_eq!(stdout(&filed).trim().len(), "A1126-001".len());
     let healthy = kiosk.run(&["doctor"]);
-    assert!(
-        healthy.status.success(),
-        "{}{}",
-        stdout(&healthy),
-        stderr(&healthy)
-    );
+    let report = stdout(&healthy);
+    let database_line = report.lines().find(|l| l.contains("database")).unwrap();
+    assert!(database_line.starts_with("ok"), "{report}");
 
     // Scribble over the middle of the file, where the tables' pages are.
     let db = kiosk.db_path();

@@ -26,13 +26,14 @@ use rusqlite::{
 use thiserror::Error;
 use tracing::{error, info, warn};
 
+pub(crate) mod concern_row;
 mod print_jobs;
+mod upload_outbox;
 
 pub use print_jobs::{JobKind, JobState, PrintJob};
+pub use upload_outbox::{RejectedBatch, StoredBatch, UploadStatus, utc_text};
 
-use crate::concern::{
-    Bilingual, Colour, Concern, Lang, ListKind, NewConcern, format_ticket, ticket_day,
-};
+use crate::concern::{Concern, NewConcern, format_ticket, ticket_day};
 
 /// The database file inside the data folder.
 pub const DB_FILE: &str = "concerns.db";
@@ -50,7 +51,8 @@ pub const SET_ASIDE_MARK: &str = ".corrupt-";
 
 /// Each migration brings the schema from version `index` to `index + 1`; never edit one that
 /// has shipped, add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -104,7 +106,30 @@ CREATE TABLE audit_log (
     action TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT ''
 );
-"#];
+"#,
+    r#"
+-- A batch is assembled once and sent byte for byte on every attempt, so a retry keeps its id
+-- and its contents. Upload times are UTC (RFC 3339 with Z) so that they compare as text.
+CREATE TABLE upload_batches (
+    batch_id        TEXT PRIMARY KEY,
+    created_at      TEXT NOT NULL,
+    body            BLOB NOT NULL,       -- the gzip'd JSON
+    concern_count   INTEGER NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'sent', 'rejected')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,                -- UTC; NULL: at once
+    last_attempt_at TEXT,
+    last_error      TEXT,
+    finished_at     TEXT
+);
+CREATE INDEX upload_batches_by_state ON upload_batches (state, created_at);
+CREATE INDEX upload_outbox_by_batch ON upload_outbox (batch_id);
+CREATE INDEX upload_outbox_waiting ON upload_outbox (state, batch_id);
+-- A concern's receipt state is looked up for every listed concern.
+CREATE INDEX print_jobs_by_concern ON print_jobs (concern_id);
+"#,
+];
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -390,44 +415,34 @@ impl Store {
         values: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<ConcernRecord>, StoreError> {
         let mut statement = self.conn.prepare(&format!(
-            "SELECT c.id, c.ticket, c.created_at, c.category, c.category_zh, c.category_en,
-                    c.list, c.colour, c.due_date, c.lang, c.phrases, c.text, c.location, c.phone,
+            "SELECT {columns},
                     (SELECT state FROM print_jobs p WHERE p.concern_id = c.id AND p.kind = 'receipt'
                         ORDER BY p.id DESC LIMIT 1),
                     o.state, o.uploaded_at, c.personal_erased_at
              FROM concerns c LEFT JOIN upload_outbox o ON o.concern_id = c.id
              WHERE {condition}
-             ORDER BY c.created_at, c.ticket"
+             ORDER BY c.created_at, c.ticket",
+            columns = concern_row::CONCERN_ROW_COLUMNS
+                .split(", ")
+                .map(|column| format!("c.{column}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))?;
         let rows = statement.query_map(values, |r| {
+            let after = concern_row::CONCERN_ROW_WIDTH;
             Ok((
-                RawConcern {
-                    id: r.get(0)?,
-                    ticket: r.get(1)?,
-                    created_at: r.get(2)?,
-                    category: r.get(3)?,
-                    category_zh: r.get(4)?,
-                    category_en: r.get(5)?,
-                    list: r.get(6)?,
-                    colour: r.get(7)?,
-                    due_date: r.get(8)?,
-                    lang: r.get(9)?,
-                    phrases: r.get(10)?,
-                    text: r.get(11)?,
-                    location: r.get(12)?,
-                    phone: r.get(13)?,
-                },
-                r.get::<_, Option<String>>(14)?,
-                r.get::<_, Option<String>>(15)?,
-                r.get::<_, Option<String>>(16)?,
-                r.get::<_, Option<String>>(17)?,
+                concern_row::ConcernRow::read(r, 0)?,
+                r.get::<_, Option<String>>(after)?,
+                r.get::<_, Option<String>>(after + 1)?,
+                r.get::<_, Option<String>>(after + 2)?,
+                r.get::<_, Option<String>>(after + 3)?,
             ))
         })?;
         let mut records = Vec::new();
         for row in rows {
             let (raw, receipt, upload, uploaded_at, personal_erased_at) = row?;
             records.push(ConcernRecord {
-                concern: raw.into_concern()?,
+                concern: Concern::from(raw.decode().map_err(StoreError::Damaged)?),
                 receipt,
                 upload: upload.unwrap_or_else(|| "pending".into()),
                 uploaded_at,
@@ -515,59 +530,6 @@ impl Store {
             .collect();
         found.sort();
         Ok(found)
-    }
-}
-
-/// The columns of a concern as SQLite holds them.
-struct RawConcern {
-    id: String,
-    ticket: String,
-    created_at: String,
-    category: String,
-    category_zh: String,
-    category_en: String,
-    list: String,
-    colour: String,
-    due_date: String,
-    lang: String,
-    phrases: String,
-    text: Option<String>,
-    location: Option<String>,
-    phone: Option<String>,
-}
-
-impl RawConcern {
-    fn into_concern(self) -> Result<Concern, StoreError> {
-        let damaged = |what: &str, value: &str| {
-            StoreError::Damaged(format!("concern {}: {what} `{value}`", self.ticket))
-        };
-        let details = NewConcern {
-            id: self.id.parse().map_err(|_| damaged("id", &self.id))?,
-            created_at: DateTime::parse_from_rfc3339(&self.created_at)
-                .map_err(|_| damaged("created_at", &self.created_at))?,
-            category: self.category.clone(),
-            category_label: Bilingual {
-                zh: self.category_zh.clone(),
-                en: self.category_en.clone(),
-            },
-            list: ListKind::from_code(&self.list).ok_or_else(|| damaged("list", &self.list))?,
-            colour: Colour::from_code(&self.colour)
-                .ok_or_else(|| damaged("colour", &self.colour))?,
-            due_date: self
-                .due_date
-                .parse()
-                .map_err(|_| damaged("due_date", &self.due_date))?,
-            lang: Lang::from_tag(&self.lang).ok_or_else(|| damaged("lang", &self.lang))?,
-            phrases: serde_json::from_str(&self.phrases)
-                .map_err(|_| damaged("phrases", &self.phrases))?,
-            text: self.text.clone(),
-            location: self.location.clone(),
-            phone: self.phone.clone(),
-        };
-        Ok(Concern {
-            ticket: self.ticket,
-            details,
-        })
     }
 }
 
@@ -681,7 +643,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::concern::Draft;
+    use crate::concern::{Draft, Lang};
     use crate::config::Config;
 
     fn at(rfc3339: &str) -> DateTime<FixedOffset> {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod fault_proxy;
+pub mod office;
 pub mod printer_emulator;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +44,26 @@ impl TestKiosk {
         let text = with_key(&text, "mode", &format!("{mode:?}"));
         std::fs::write(&kiosk.config, text).expect("write the config");
         kiosk
+    }
+
+    /// Points the kiosk's uploads at `endpoint` with a private token file holding `token`.
+    pub fn upload_to(&self, endpoint: &str, token: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let token_file = self.dir.path().join("office-token");
+        std::fs::write(&token_file, format!("{token}\n")).expect("write the token");
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))
+            .expect("make the token private");
+        self.set_key("endpoint", &format!("{endpoint:?}"));
+        self.set_key(
+            "token_file",
+            &format!("{:?}", token_file.display().to_string()),
+        );
+    }
+
+    /// Sets one key of the kiosk's config file (its first occurrence).
+    pub fn set_key(&self, key: &str, value: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("read the config");
+        std::fs::write(&self.config, with_key(&text, key, value)).expect("write the config");
     }
 
     /// The config as the kiosk loads it, for tests that drive the library directly.

@@ -1,0 +1,38 @@
+//! `concern-office`: parses the command line and hands off to `concern_kiosk::office`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use concern_kiosk::office::{ServeOptions, run_serve};
+
+/// The community office's reference receiver for concern-kiosk uploads.
+#[derive(Parser)]
+#[command(name = "concern-office", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Receive batches from the kiosks and serve the CSV export until SIGTERM or Ctrl-C.
+    Serve {
+        /// The address to listen on, e.g. 127.0.0.1:8787 or 0.0.0.0:8787.
+        #[arg(long, value_name = "ADDR")]
+        listen: SocketAddr,
+        /// The SQLite database file; created when missing.
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// The tokens file: one `KIOSK_ID TOKEN` a line (`*` for office staff).
+        #[arg(long, value_name = "FILE")]
+        tokens: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Serve { listen, db, tokens } => run_serve(ServeOptions { listen, db, tokens }),
+    }
+}

@@ -1,0 +1,137 @@
+//! `concern-office serve`: loads the tokens, opens the database, binds the address, serves
+//! until SIGTERM or Ctrl-C, and maps what went wrong to the command line's exit codes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tracing::info;
+
+use super::server::{Office, serve_until};
+use super::storage::StorageError;
+use super::tokens::{TokenFileError, TokenTable};
+
+/// What `concern-office serve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub db: PathBuf,
+    pub tokens: PathBuf,
+}
+
+/// Why `concern-office` stopped.
+#[derive(Debug, Error)]
+pub enum OfficeCommandError {
+    /// Exit 2: the tokens file is wrong; the message names the file and line.
+    #[error("{0}")]
+    Tokens(#[from] TokenFileError),
+    /// Exit 1.
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+    /// Exit 1.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// Exit 1.
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+impl OfficeCommandError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            OfficeCommandError::Tokens(_) => ExitCode::from(2),
+            OfficeCommandError::Storage(_)
+            | OfficeCommandError::Bind { .. }
+            | OfficeCommandError::Serve(_) => ExitCode::from(1),
+        }
+    }
+}
+
+/// The whole of `concern-office serve`, for the binary: logging, a runtime, the server, and
+/// the message and exit code when it fails.
+pub fn run_serve(options: ServeOptions) -> ExitCode {
+    crate::app::init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("concern-office: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(serve_command(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("concern-office: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Serves until SIGTERM or Ctrl-C; requests in flight are finished first.
+pub async fn serve_command(options: ServeOptions) -> Result<(), OfficeCommandError> {
+    let tokens = TokenTable::load(&options.tokens)?;
+    info!(
+        "{}: tokens for {} kiosk(s) ({}) and {} office-staff token(s)",
+        options.tokens.display(),
+        tokens.kiosk_ids().len(),
+        tokens.kiosk_ids().join(", "),
+        tokens.staff_token_count()
+    );
+    let office = Office::open(&options.db, tokens)?;
+    let listener =
+        TcpListener::bind(options.listen)
+            .await
+            .map_err(|source| OfficeCommandError::Bind {
+                addr: options.listen,
+                source,
+            })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| OfficeCommandError::Bind {
+            addr: options.listen,
+            source,
+        })?;
+    info!(
+        "concern-office listening on http://{addr}, storing into {}",
+        options.db.display()
+    );
+    serve_until(listener, office, stop_signal())
+        .await
+        .map_err(OfficeCommandError::Serve)?;
+    info!("concern-office stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM, which is how systemd stops a service.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => info!("Ctrl-C: finishing the requests in flight"),
+        () = terminate => info!("SIGTERM: finishing the requests in flight"),
+    }
+}

@@ -1,0 +1,37 @@
+//! The reference office receiver behind `concern-office`: takes batches from the kiosks
+//! (`POST /v1/batches`), stores each concern once, forever, and exports them as CSV for the
+//! council. The protocol is documented in `docs/upload-api.md` and `docs/openapi.yaml`.
+//!
+//! Kiosk tests run the real office in-process:
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use concern_kiosk::office::{Office, TokenTable, serve};
+//! let tokens = TokenTable::parse("wanjia-01 a-long-random-token-0123", "tokens")?;
+//! let office = Office::open("/tmp/office.db", tokens)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let addr = listener.local_addr()?;
+//! tokio::spawn(serve(listener, office));
+//! # let _ = addr; Ok(()) }
+//! ```
+
+mod command;
+mod export_csv;
+mod intake;
+mod routes;
+mod server;
+mod storage;
+mod tokens;
+
+/// `GET` this to see the office is up; no token needed (`doctor` calls it).
+pub use crate::upload::wire::HEALTH_PATH;
+pub use command::{OfficeCommandError, ServeOptions, run_serve, serve_command};
+pub use export_csv::{OFFICE_COLUMNS, export_csv};
+pub use intake::{MAX_COMPRESSED_BODY_BYTES, MAX_JSON_BYTES};
+pub use routes::BODY_READ_TIMEOUT;
+pub use server::{Office, router, serve, serve_until};
+pub use storage::{StorageError, StoredConcern};
+pub use tokens::{Caller, MIN_TOKEN_CHARS, STAFF_KIOSK_ID, TokenFileError, TokenTable};
+
+/// `GET` this for the CSV export (office-staff token).
+pub const EXPORT_PATH: &str = "/v1/export.csv";

@@ -1,0 +1,333 @@
+//! The office's HTTP endpoints — `POST /v1/batches`, `GET /v1/export.csv`, `GET /v1/health` —
+//! bearer-token checks, and the one error shape every refusal uses (`ErrorReply`).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Local;
+use serde::{Deserialize, Serialize};
+use tracing::{error, info, warn};
+use uuid::Uuid;
+
+use super::EXPORT_PATH;
+use super::intake::{BodyEncoding, IntakeError, MAX_COMPRESSED_BODY_BYTES, decode_batch};
+use super::server::Office;
+use super::storage::StorageError;
+use super::tokens::{Caller, STAFF_KIOSK_ID};
+use crate::concern::ListKind;
+use crate::upload::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
+
+/// How long the office waits for a whole request body. The kiosk gives up on a request after
+/// 60 s and sends it again, so a body still arriving after that belongs to an abandoned
+/// attempt; waiting longer would only let a slow client tie up the office.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The header that carries the batch id, so a retry can be recognised before parsing.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// A refusal: an HTTP status and a sentence for a tired staff member, sent as `ErrorReply`.
+#[derive(Debug)]
+pub(super) struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn internal(what: &str, problem: impl std::fmt::Display) -> ApiError {
+        error!("{what}: {problem}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the office could not {what} ({problem}); try again later"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(ErrorReply {
+                error: self.message,
+            }),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: a 401 names the scheme the client should use.
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> ApiError {
+        let status = match &e {
+            IntakeError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            IntakeError::InflatesTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            IntakeError::WrongSchema { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            IntakeError::BadGzip(_)
+            | IntakeError::BadJson(_)
+            | IntakeError::MissingSchema
+            | IntakeError::BadBatch(_) => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> ApiError {
+        ApiError::internal("store the batch", e)
+    }
+}
+
+/// Who sent the request, from `Authorization: Bearer <token>`.
+fn authenticate(office: &Office, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let unauthorized = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, message);
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Err(unauthorized(
+            "no token: send `Authorization: Bearer <token>` with the token the office gave this kiosk",
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .ok_or_else(|| unauthorized("the Authorization header must read `Bearer <token>`"))?;
+    office.tokens().identify(token).ok_or_else(|| {
+        unauthorized(
+            "this token is not known to the office: check that the kiosk's token file holds the token listed for it in the office's tokens file",
+        )
+    })
+}
+
+/// A header's value as text; `None` when absent.
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
+    headers
+        .get(name)
+        .map(|value| {
+            value.to_str().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("the {name} header is not plain ASCII text"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// `POST /v1/batches`: stores a kiosk's batch and answers which concerns were new.
+pub async fn receive_batch(
+    State(office): State<Office>,
+    request: Request,
+) -> Result<Json<BatchReply>, ApiError> {
+    let caller = authenticate(&office, request.headers())
+        .inspect_err(|e| refused("an unidentified caller", e))?;
+    let who = caller.to_string();
+    receive_from(office, caller, request)
+        .await
+        .inspect_err(|e| refused(&who, e))
+        .map(Json)
+}
+
+fn refused(who: &str, e: &ApiError) {
+    warn!("refused a batch from {who}: {} {}", e.status, e.message);
+}
+
+async fn receive_from(
+    office: Office,
+    caller: Caller,
+    request: Request,
+) -> Result<BatchReply, ApiError> {
+    let Caller::Kiosk(token_kiosk) = caller else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "this is an office-staff token (`{STAFF_KIOSK_ID}` in the tokens file): it may read exports but not upload; give each kiosk its own token"
+            ),
+        ));
+    };
+    let headers = request.headers();
+    let encoding = BodyEncoding::from_header(header_text(headers, CONTENT_ENCODING.as_str())?)?;
+    let idempotency_key = header_text(headers, IDEMPOTENCY_KEY)?.map(str::to_owned);
+
+    let body = read_body(request).await?;
+    let received_at = Local::now().fixed_offset();
+    tokio::task::spawn_blocking(move || {
+        let batch = decode_batch(&body, encoding)?;
+        if batch.kiosk_id != token_kiosk {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "this token belongs to kiosk `{token_kiosk}` but the batch comes from kiosk `{}`: each kiosk must use its own token",
+                    batch.kiosk_id
+                ),
+            ));
+        }
+        if let Some(key) = idempotency_key {
+            let matches = Uuid::parse_str(key.trim()).is_ok_and(|k| k == batch.batch_id);
+            if !matches {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "the Idempotency-Key header `{key}` is not the batch's batch_id {}: they must be the same",
+                        batch.batch_id
+                    ),
+                ));
+            }
+        }
+        let reply = office.lock_db().store_batch(&batch, received_at)?;
+        info!(
+            kiosk = %batch.kiosk_id,
+            batch = %batch.batch_id,
+            accepted = reply.accepted.len(),
+            duplicates = reply.duplicates.len(),
+            "batch stored"
+        );
+        Ok(reply)
+    })
+    .await
+    .map_err(|e| ApiError::internal("store the batch", e))?
+}
+
+/// Reads the whole body, at most [`MAX_COMPRESSED_BODY_BYTES`] (the router's body limit) and
+/// within [`BODY_READ_TIMEOUT`].
+async fn read_body(request: Request) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(request, &())).await {
+        Err(_elapsed) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the upload did not arrive within {} seconds; the kiosk will try again",
+                BODY_READ_TIMEOUT.as_secs()
+            ),
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)))) => {
+            Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the upload is larger than {} MiB; the office refuses it (a kiosk batch is at most 256 KiB before gzip)",
+                    MAX_COMPRESSED_BODY_BYTES / (1024 * 1024)
+                ),
+            ))
+        }
+        Ok(Err(other)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the upload could not be read: {}", other.body_text()),
+        )),
+    }
+}
+
+/// The query of `GET /v1/export.csv`.
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    /// `demands` or `conflicts`; every concern when absent.
+    list: Option<String>,
+}
+
+/// `GET /v1/export.csv`: every stored concern as CSV, for office staff only.
+pub async fn export(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    match authenticate(&office, &headers)? {
+        Caller::Staff => {}
+        Caller::Kiosk(id) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "this token belongs to kiosk `{id}`: only office-staff tokens (`{STAFF_KIOSK_ID}` in the tokens file) may read the export"
+                ),
+            ));
+        }
+    }
+    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let list = match query.list.as_deref() {
+        None => None,
+        Some(code) => Some(ListKind::from_code(code).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("there is no list `{code}`: ask for `?list=demands` or `?list=conflicts`, or leave it out for every concern"),
+            )
+        })?),
+    };
+    let csv = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let concerns = office
+            .lock_db()
+            .concerns(list)
+            .map_err(|e| ApiError::internal("read the concerns", e))?;
+        super::export_csv::export_csv(&concerns)
+            .map_err(|e| ApiError::internal("write the export", e))
+    })
+    .await
+    .map_err(|e| ApiError::internal("read the concerns", e))??;
+    let file_name = match list {
+        None => "concerns.csv".to_owned(),
+        Some(list) => format!("concerns-{}.csv", list.code()),
+    };
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
+        .map_err(|e| ApiError::internal("name the export file", e))?;
+    Ok((
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// The body of `GET /v1/health`.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// `GET /v1/health`: answers while the server runs; no token needed (the kiosk's `doctor`
+/// calls it to tell "office down" from "token wrong").
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Any other path.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "there is nothing at {}; this office serves POST {BATCHES_PATH}, GET {EXPORT_PATH} and GET {HEALTH_PATH}",
+            uri.path()
+        ),
+    )
+}
+
+/// A known path with the wrong method.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{method} is not allowed on {}; this office serves POST {BATCHES_PATH}, GET {EXPORT_PATH} and GET {HEALTH_PATH}",
+            uri.path()
+        ),
+    )
+}

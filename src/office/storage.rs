@@ -1,0 +1,315 @@
+//! The office's SQLite database: every concern stored once, forever, under its id; a log of
+//! every batch arrival; and reading the concerns back for the export.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a batch the office has answered 200 survives a
+//! power cut — the kiosk forgets what it was told is stored. One `BEGIN IMMEDIATE` transaction
+//! per batch: the answer is only sent after it commits.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use thiserror::Error;
+use tracing::warn;
+use uuid::Uuid;
+
+use crate::concern::ListKind;
+use crate::store::concern_row::{CONCERN_ROW_COLUMNS, CONCERN_ROW_WIDTH, ConcernRow};
+use crate::upload::wire::{Batch, BatchReply, WireConcern};
+
+/// How long a writer waits for another connection (someone reading the file with `sqlite3`)
+/// to let go. Storing a batch takes milliseconds; five seconds covers a slow disk.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Each migration brings the schema from version `index` to `index + 1`; never edit one that
+/// has shipped, add a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE concerns (
+    id                  TEXT PRIMARY KEY,   -- the kiosk's UUIDv7: stored once, forever
+    kiosk_id            TEXT NOT NULL,      -- the kiosk of the first arrival
+    batch_id            TEXT NOT NULL,      -- the batch of the first arrival
+    received_at         TEXT NOT NULL,      -- office time of the first arrival, RFC 3339
+    ticket              TEXT NOT NULL,
+    created_at          TEXT NOT NULL,      -- RFC 3339 with the kiosk's offset, as sent
+    created_at_epoch_ms INTEGER NOT NULL,   -- the same instant, for ordering across offsets
+    category            TEXT NOT NULL,
+    category_zh         TEXT NOT NULL,
+    category_en         TEXT NOT NULL,
+    list                TEXT NOT NULL CHECK (list IN ('demands', 'conflicts')),
+    colour              TEXT NOT NULL CHECK (colour IN ('green', 'orange', 'red')),
+    due_date            TEXT NOT NULL,      -- YYYY-MM-DD
+    lang                TEXT NOT NULL,
+    phrases             TEXT NOT NULL,      -- JSON array of {"zh", "en"}
+    text                TEXT,
+    location            TEXT,
+    phone               TEXT
+);
+CREATE INDEX concerns_by_created ON concerns (created_at_epoch_ms, id);
+-- One row per arrival: a retried batch shows up again with its duplicates, which is how the
+-- office sees a kiosk that never got its answers.
+CREATE TABLE batches (
+    arrival       INTEGER PRIMARY KEY,
+    batch_id      TEXT NOT NULL,
+    kiosk_id      TEXT NOT NULL,
+    received_at   TEXT NOT NULL,
+    concern_count INTEGER NOT NULL,
+    accepted      INTEGER NOT NULL,
+    duplicates    INTEGER NOT NULL
+);
+CREATE INDEX batches_by_id ON batches (batch_id);
+"#];
+
+/// Why the database could not be opened, written or read.
+#[derive(Debug, Error)]
+pub enum StorageError {
+    #[error("cannot open the office database {file}: {source}")]
+    Open {
+        file: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the office database {file} has schema version {found}, newer than this concern-office understands ({known}); run the newer concern-office"
+    )]
+    NewerSchema {
+        file: PathBuf,
+        found: i64,
+        known: usize,
+    },
+    #[error("the office database {file} failed its integrity check: {report}")]
+    Corrupt { file: PathBuf, report: String },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored concern {id} cannot be read back: {problem}")]
+    BadRow { id: String, problem: String },
+}
+
+/// A concern as the office holds it: what the kiosk sent and where and when it first arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConcern {
+    pub concern: WireConcern,
+    pub kiosk_id: String,
+    pub batch_id: Uuid,
+    pub received_at: DateTime<FixedOffset>,
+}
+
+/// The open database. Not `Sync`: the server keeps it behind a mutex.
+pub struct OfficeDb {
+    connection: Connection,
+}
+
+impl OfficeDb {
+    /// Opens (creating if needed) the database at `path`, checks it, and brings its schema up
+    /// to date.
+    pub fn open(path: &Path) -> Result<OfficeDb, StorageError> {
+        let open_error = |source| StorageError::Open {
+            file: path.to_path_buf(),
+            source,
+        };
+        let connection = Connection::open(path).map_err(open_error)?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
+        let mode: String = connection
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(open_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            warn!(
+                "{}: SQLite refused WAL mode (got `{mode}`); writes are still durable but slower",
+                path.display()
+            );
+        }
+        connection
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(open_error)?;
+        let report: String = connection
+            .query_row("PRAGMA quick_check", [], |row| row.get(0))
+            .map_err(open_error)?;
+        if report != "ok" {
+            return Err(StorageError::Corrupt {
+                file: path.to_path_buf(),
+                report,
+            });
+        }
+        let mut db = OfficeDb { connection };
+        db.migrate(path)?;
+        Ok(db)
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<(), StorageError> {
+        let version: i64 = self
+            .connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let known = MIGRATIONS.len();
+        let applied = usize::try_from(version).unwrap_or(usize::MAX);
+        if applied > known {
+            return Err(StorageError::NewerSchema {
+                file: path.to_path_buf(),
+                found: version,
+                known,
+            });
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", index + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Stores a batch in one transaction: each concern whose id is new is inserted
+    /// (`accepted`), each the office already holds — from any kiosk — is left as it is
+    /// (`duplicates`). An id repeated inside the batch is answered once.
+    pub fn store_batch(
+        &mut self,
+        batch: &Batch,
+        received_at: DateTime<FixedOffset>,
+    ) -> Result<BatchReply, StorageError> {
+        let received_text = received_at.to_rfc3339_opts(SecondsFormat::Secs, false);
+        let batch_id = batch.batch_id.to_string();
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut reply = BatchReply::default();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO concerns (id, kiosk_id, batch_id, received_at, ticket, created_at,
+                     created_at_epoch_ms, category, category_zh, category_en, list, colour,
+                     due_date, lang, phrases, text, location, phone)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18)
+                 ON CONFLICT (id) DO NOTHING",
+            )?;
+            let mut first_kiosk =
+                tx.prepare_cached("SELECT kiosk_id FROM concerns WHERE id = ?1")?;
+            let mut seen = HashSet::new();
+            for concern in &batch.concerns {
+                if !seen.insert(concern.id) {
+                    continue;
+                }
+                let id = concern.id.to_string();
+                let phrases =
+                    serde_json::to_string(&concern.phrases).map_err(|e| StorageError::BadRow {
+                        id: id.clone(),
+                        problem: format!("phrases cannot be written as JSON: {e}"),
+                    })?;
+                let inserted = insert.execute(params![
+                    id,
+                    batch.kiosk_id,
+                    batch_id,
+                    received_text,
+                    concern.ticket,
+                    concern.created_at.to_rfc3339(),
+                    concern.created_at.timestamp_millis(),
+                    concern.category,
+                    concern.category_label.zh,
+                    concern.category_label.en,
+                    concern.list.code(),
+                    concern.colour.code(),
+                    concern.due_date.to_string(),
+                    concern.lang.tag(),
+                    phrases,
+                    concern.text,
+                    concern.location,
+                    concern.phone,
+                ])?;
+                if inserted == 1 {
+                    reply.accepted.push(concern.id);
+                    continue;
+                }
+                reply.duplicates.push(concern.id);
+                // Two kiosks with one id means a cloned SD card or a kiosk sending another's
+                // data; the first copy is kept, but someone should look.
+                let holder: Option<String> = first_kiosk
+                    .query_row(params![id], |row| row.get(0))
+                    .optional()?;
+                if let Some(holder) = holder.filter(|h| *h != batch.kiosk_id) {
+                    warn!(
+                        "concern {id} (ticket {}) from kiosk `{}` was already stored from kiosk `{holder}`; kept the first copy",
+                        concern.ticket, batch.kiosk_id
+                    );
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO batches (batch_id, kiosk_id, received_at, concern_count, accepted,
+                 duplicates)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                batch_id,
+                batch.kiosk_id,
+                received_text,
+                count(batch.concerns.len()),
+                count(reply.accepted.len()),
+                count(reply.duplicates.len()),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(reply)
+    }
+
+    /// Every stored concern, or those of one list, oldest first (by the instant they were
+    /// filed, whatever the kiosk's offset).
+    pub fn concerns(&self, list: Option<ListKind>) -> Result<Vec<StoredConcern>, StorageError> {
+        let mut statement = self.connection.prepare(&format!(
+            "SELECT {CONCERN_ROW_COLUMNS}, kiosk_id, batch_id, received_at
+             FROM concerns
+             WHERE ?1 IS NULL OR list = ?1
+             ORDER BY created_at_epoch_ms, id"
+        ))?;
+        let rows = statement.query_map(params![list.map(ListKind::code)], RawRow::read)?;
+        let mut concerns = Vec::new();
+        for row in rows {
+            concerns.push(row?.decode()?);
+        }
+        Ok(concerns)
+    }
+}
+
+/// SQLite integers are i64; a batch is at most 16 MiB, so its counts always fit.
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// One `concerns` row as text, before it is checked and turned back into a concern.
+struct RawRow {
+    concern: ConcernRow,
+    kiosk_id: String,
+    batch_id: String,
+    received_at: String,
+}
+
+impl RawRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<RawRow> {
+        Ok(RawRow {
+            concern: ConcernRow::read(row, 0)?,
+            kiosk_id: row.get(CONCERN_ROW_WIDTH)?,
+            batch_id: row.get(CONCERN_ROW_WIDTH + 1)?,
+            received_at: row.get(CONCERN_ROW_WIDTH + 2)?,
+        })
+    }
+
+    fn decode(self) -> Result<StoredConcern, StorageError> {
+        let id = self.concern.id().to_string();
+        let concern = self
+            .concern
+            .decode()
+            .map_err(|problem| StorageError::BadRow { id, problem })?;
+        let bad = |problem: String| StorageError::BadRow {
+            id: concern.id.to_string(),
+            problem,
+        };
+        let batch_id = Uuid::parse_str(&self.batch_id)
+            .map_err(|e| bad(format!("batch_id `{}`: {e}", self.batch_id)))?;
+        let received_at = DateTime::parse_from_rfc3339(&self.received_at)
+            .map_err(|e| bad(format!("received_at `{}`: {e}", self.received_at)))?;
+        Ok(StoredConcern {
+            concern,
+            kiosk_id: self.kiosk_id,
+            batch_id,
+            received_at,
+        })
+    }
+}

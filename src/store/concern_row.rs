@@ -1,0 +1,88 @@
+//! A concern's columns as SQLite holds them (text), shared by the kiosk's store and the office's:
+//! both keep the same fields under the same names, read in this order.
+
+use chrono::DateTime;
+use rusqlite::Row;
+
+use crate::concern::{Bilingual, Colour, Lang, ListKind};
+use crate::upload::wire::WireConcern;
+
+/// The columns [`ConcernRow::read`] expects, in order, for a `SELECT`.
+pub const CONCERN_ROW_COLUMNS: &str = "id, ticket, created_at, category, category_zh, \
+     category_en, list, colour, due_date, lang, phrases, text, location, phone";
+/// How many columns that is: what a query reads after them starts at this index.
+pub const CONCERN_ROW_WIDTH: usize = 14;
+
+pub struct ConcernRow {
+    id: String,
+    ticket: String,
+    created_at: String,
+    category: String,
+    category_zh: String,
+    category_en: String,
+    list: String,
+    colour: String,
+    due_date: String,
+    lang: String,
+    phrases: String,
+    text: Option<String>,
+    location: Option<String>,
+    phone: Option<String>,
+}
+
+impl ConcernRow {
+    /// Reads [`CONCERN_ROW_COLUMNS`] starting at column `first`.
+    pub fn read(row: &Row<'_>, first: usize) -> rusqlite::Result<ConcernRow> {
+        Ok(ConcernRow {
+            id: row.get(first)?,
+            ticket: row.get(first + 1)?,
+            created_at: row.get(first + 2)?,
+            category: row.get(first + 3)?,
+            category_zh: row.get(first + 4)?,
+            category_en: row.get(first + 5)?,
+            list: row.get(first + 6)?,
+            colour: row.get(first + 7)?,
+            due_date: row.get(first + 8)?,
+            lang: row.get(first + 9)?,
+            phrases: row.get(first + 10)?,
+            text: row.get(first + 11)?,
+            location: row.get(first + 12)?,
+            phone: row.get(first + 13)?,
+        })
+    }
+
+    /// The concern's id as stored, for messages about a row that cannot be decoded.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The concern, or what is wrong with the stored text (`concern A1126-001: colour `pink``).
+    pub fn decode(self) -> Result<WireConcern, String> {
+        let damaged =
+            |what: &str, value: &str| format!("concern {}: {what} `{value}`", self.ticket);
+        Ok(WireConcern {
+            id: self.id.parse().map_err(|_| damaged("id", &self.id))?,
+            created_at: DateTime::parse_from_rfc3339(&self.created_at)
+                .map_err(|_| damaged("created_at", &self.created_at))?,
+            category: self.category.clone(),
+            category_label: Bilingual {
+                zh: self.category_zh.clone(),
+                en: self.category_en.clone(),
+            },
+            list: ListKind::from_code(&self.list).ok_or_else(|| damaged("list", &self.list))?,
+            colour: Colour::from_code(&self.colour)
+                .ok_or_else(|| damaged("colour", &self.colour))?,
+            due_date: self
+                .due_date
+                .parse()
+                .map_err(|_| damaged("due_date", &self.due_date))?,
+            lang: Lang::from_tag(&self.lang).ok_or_else(|| damaged("lang", &self.lang))?,
+            phrases: serde_json::from_str(&self.phrases)
+                .map_err(|_| damaged("phrases", &self.phrases))?,
+            text: self.text.clone(),
+            location: self.location.clone(),
+            phone: self.phone.clone(),
+            ticket: self.ticket,
+        })
+    }
+}

@@ -1,0 +1,287 @@
+//! The HTTP client that posts a batch to the office, and what each answer means: delivered,
+//! worth retrying, or refused until staff act.
+
+use std::future::Future;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use thiserror::Error;
+use uuid::Uuid;
+
+use super::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
+
+/// A slow mobile link still connects within 10 s; longer means the office is not there.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of an office's error text is kept for staff to read.
+const ERROR_TEXT_LIMIT: usize = 300;
+
+/// How one attempt ended, when it did not deliver the batch.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum UploadError {
+    /// Timeouts, dropped connections, 408, 429 and 5xx: the same batch goes again later.
+    #[error("{reason}")]
+    Retryable {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// Any other answer: the office will not take this batch as it is; staff must act.
+    #[error("the office refused the batch (HTTP {status}): {message}")]
+    Rejected { status: u16, message: String },
+}
+
+/// Why the uploader cannot even start: the config points at something unusable.
+#[derive(Debug, Error)]
+pub enum SetupError {
+    #[error("the office token file {path}: {problem}")]
+    Token { path: PathBuf, problem: String },
+    #[error("the office CA certificate {path}: {problem}")]
+    CaFile { path: PathBuf, problem: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// Where batches go. The kiosk uses [`HttpOffice`]; the trait lets tests stand in for the
+/// network where a real office is not the point.
+pub trait OfficeClient: Send + Sync {
+    fn post_batch(
+        &self,
+        batch_id: Uuid,
+        gzip_body: Vec<u8>,
+    ) -> impl Future<Output = Result<BatchReply, UploadError>> + Send;
+}
+
+/// The office over HTTPS (rustls), or plain HTTP on a test bench.
+pub struct HttpOffice {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl HttpOffice {
+    pub fn new(
+        endpoint: &str,
+        token_file: &Path,
+        ca_file: Option<&Path>,
+        request_timeout: Duration,
+    ) -> Result<HttpOffice, SetupError> {
+        let token = read_token(token_file)?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(request_timeout)
+            .user_agent(concat!("concern-kiosk/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca_file) = ca_file {
+            let ca_error = |problem: String| SetupError::CaFile {
+                path: ca_file.to_path_buf(),
+                problem,
+            };
+            let pem = std::fs::read(ca_file).map_err(|e| ca_error(e.to_string()))?;
+            let certificate =
+                reqwest::Certificate::from_pem(&pem).map_err(|e| ca_error(e.to_string()))?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        Ok(HttpOffice {
+            client: builder.build()?,
+            url: format!("{}{BATCHES_PATH}", endpoint.trim_end_matches('/')),
+            token,
+        })
+    }
+}
+
+impl HttpOffice {
+    /// `GET {endpoint}/v1/health`: whether the office answers at all.
+    pub async fn health(&self) -> Result<(), String> {
+        let url = self.url.replace(BATCHES_PATH, HEALTH_PATH);
+        let response = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| describe_transport_error(&e))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("{url} answered HTTP {}", response.status()))
+        }
+    }
+}
+
+/// The bearer token, refused when anyone on the machine could read it.
+fn read_token(path: &Path) -> Result<String, SetupError> {
+    let problem = |problem: String| SetupError::Token {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let metadata = std::fs::metadata(path).map_err(|e| problem(e.to_string()))?;
+    if metadata.permissions().mode() & 0o004 != 0 {
+        return Err(problem(
+            "is readable by every user; make it private: chmod 600".into(),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
+    let token = text.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(problem("must hold the token alone on one line".into()));
+    }
+    Ok(token.to_string())
+}
+
+impl OfficeClient for HttpOffice {
+    async fn post_batch(
+        &self,
+        batch_id: Uuid,
+        gzip_body: Vec<u8>,
+    ) -> Result<BatchReply, UploadError> {
+        let response = self
+            .client
+            .post(&self.url)
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header("Idempotency-Key", batch_id.to_string())
+            .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_ENCODING, "gzip")
+            .body(gzip_body)
+            .send()
+            .await
+            .map_err(|e| UploadError::Retryable {
+                reason: describe_transport_error(&e),
+                retry_after: None,
+            })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = response.bytes().await.map_err(|e| UploadError::Retryable {
+            reason: format!("the answer was cut off: {}", describe_transport_error(&e)),
+            retry_after: None,
+        })?;
+        interpret(status, retry_after, &body)
+    }
+}
+
+/// What an HTTP answer means to the kiosk (see `docs/upload-api.md`).
+fn interpret(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<BatchReply, UploadError> {
+    if status.is_success() {
+        // The office stored the batch but said so unreadably: sending it again is safe (the
+        // office recognises every concern id) and gets a readable answer.
+        return serde_json::from_slice(body).map_err(|e| UploadError::Retryable {
+            reason: format!("the office's answer (HTTP {status}) is not readable: {e}"),
+            retry_after,
+        });
+    }
+    let message = serde_json::from_slice::<ErrorReply>(body)
+        .map(|reply| reply.error)
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_string());
+    let message: String = message.chars().take(ERROR_TEXT_LIMIT).collect();
+    let retryable = status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error();
+    if retryable {
+        Err(UploadError::Retryable {
+            reason: format!("the office answered HTTP {status}: {message}"),
+            retry_after,
+        })
+    } else {
+        Err(UploadError::Rejected {
+            status: status.as_u16(),
+            message,
+        })
+    }
+}
+
+fn describe_transport_error(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "the office did not answer in time".into()
+    } else if error.is_connect() {
+        "cannot reach the office (network down or office off)".into()
+    } else {
+        format!("the connection failed: {error}")
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_each_status_means_to_the_kiosk() {
+        let ok = br#"{"accepted":[],"duplicates":[]}"#;
+        assert_eq!(
+            interpret(StatusCode::OK, None, ok),
+            Ok(BatchReply::default())
+        );
+        for retry in [408, 429, 500, 502, 503, 504] {
+            let status = StatusCode::from_u16(retry).unwrap();
+            assert!(
+                matches!(
+                    interpret(status, None, b""),
+                    Err(UploadError::Retryable { .. })
+                ),
+                "{retry}"
+            );
+        }
+        for refuse in [400, 401, 403, 404, 413, 422] {
+            let status = StatusCode::from_u16(refuse).unwrap();
+            assert!(
+                matches!(
+                    interpret(status, None, b""),
+                    Err(UploadError::Rejected { .. })
+                ),
+                "{refuse}"
+            );
+        }
+        assert_eq!(
+            interpret(
+                StatusCode::UNAUTHORIZED,
+                None,
+                br#"{"error":"unknown token"}"#
+            ),
+            Err(UploadError::Rejected {
+                status: 401,
+                message: "unknown token".into()
+            })
+        );
+        assert!(matches!(
+            interpret(StatusCode::OK, None, b"<html>"),
+            Err(UploadError::Retryable { .. })
+        ));
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn a_token_anyone_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("office-token");
+        std::fs::write(&path, "s3cret\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(read_token(&path), Err(SetupError::Token { .. })));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_token(&path).unwrap(), "s3cret");
+    }
+}
