@@ -12,9 +12,10 @@ use tracing::{info, warn};
 use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
 use crate::config::{FlowControl, PrinterSection, StatusQuery};
 
-/// How long the printer has to answer a DLE EOT: it answers real-time commands within a few
-/// milliseconds; a quarter second covers a slow USB-serial adapter.
-const STATUS_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long the printer has to answer a DLE EOT. It answers real-time commands within a few
+/// milliseconds, but a printer that has paused the line (XOFF) to print takes the question
+/// only when it resumes, a second or so later.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a paused printer may hold the line (XOFF or CTS low) before the job counts as
 /// interrupted. A printer pauses us for a second or two while it prints a band; one that holds
 /// the line longer has stopped (paper ran out mid-receipt, cover opened).
@@ -56,12 +57,29 @@ fn drain_output(port: &mut TTYPort) -> std::io::Result<()> {
     Ok(())
 }
 
-/// XON and XOFF: with flow control lifted for a status question they arrive as data.
+/// Why a status question got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatusFailure {
+    /// Nothing came back: the printer is off, unplugged, or the port is gone.
+    NoAnswer,
+    /// The question is still waiting to go out: the printer keeps the line paused.
+    LineHeld,
+}
+
+/// XON and XOFF arrive as data where the driver does not take them (RTS/CTS or no flow
+/// control, and some USB-serial adapters).
 const XON: u8 = 0x11;
 const XOFF: u8 = 0x13;
 
 /// Reads the answer to a DLE EOT, passing over XON/XOFF bytes the printer sent meanwhile.
 fn read_status_byte(port: &mut TTYPort) -> std::io::Result<u8> {
+    port.set_timeout(STATUS_TIMEOUT)?;
+    let answer = read_status_byte_now(port);
+    port.set_timeout(STALL_TIMEOUT)?;
+    answer
+}
+
+fn read_status_byte_now(port: &mut TTYPort) -> std::io::Result<u8> {
     let mut byte = [0u8; 1];
     loop {
         port.read_exact(&mut byte)?;
@@ -135,27 +153,29 @@ impl SerialPrinter {
         self.port.as_mut()
     }
 
-    /// Asks one DLE EOT question. Flow control is lifted for the question: a printer that has
-    /// paused the line (XOFF) must still be asked why, and nothing else is queued at this point
-    /// because every job is drained before the next status check.
-    fn ask(&mut self, n: u8) -> Result<u8, std::io::Error> {
-        let flow = self.flow();
-        let port = self
-            .port()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "port not open"))?;
-        port.clear(ClearBuffer::Input)?;
-        port.set_flow_control(serialport::FlowControl::None)?;
-        port.set_timeout(STATUS_TIMEOUT)?;
+    /// Asks one DLE EOT question. Flow control stays on: lifting it would make the kernel forget
+    /// an XOFF the printer sent, and the next job would overrun a printer that is still busy. A
+    /// printer pausing the line answers when it resumes; one that holds it (paper ran out in
+    /// the middle of a job) never takes the question, which [`StatusFailure::LineHeld`] says.
+    fn ask(&mut self, n: u8) -> Result<u8, StatusFailure> {
+        let port = self.port().ok_or(StatusFailure::NoAnswer)?;
         let answer = port
-            .write_all(&dle_eot(n))
-            .and_then(|()| port.flush())
+            .clear(ClearBuffer::Input)
+            .map_err(std::io::Error::from)
+            .and_then(|()| port.write_all(&dle_eot(n)))
             .and_then(|()| read_status_byte(port));
-        port.set_flow_control(flow)?;
-        port.set_timeout(STALL_TIMEOUT)?;
-        answer
+        match answer {
+            Ok(byte) => Ok(byte),
+            Err(_) if port.bytes_to_write().unwrap_or(0) > 0 => {
+                // The question never left: drop it so it does not go out late.
+                let _ = port.clear(ClearBuffer::Output);
+                Err(StatusFailure::LineHeld)
+            }
+            Err(_) => Err(StatusFailure::NoAnswer),
+        }
     }
 
-    fn query_status(&mut self) -> Result<PrinterStatus, std::io::Error> {
+    fn query_status(&mut self) -> Result<PrinterStatus, StatusFailure> {
         let printer = self.ask(1)?;
         if printer & 0b0000_1000 != 0 {
             // Off-line: the offline-cause byte says why.
@@ -190,8 +210,12 @@ impl PrinterPort for SerialPrinter {
         }
         match self.query_status() {
             Ok(status) => status,
-            Err(e) => {
-                warn!(error = %e, "the printer did not answer its status request");
+            Err(StatusFailure::LineHeld) => {
+                warn!("the printer holds the line paused and cannot be asked why");
+                PrinterStatus::Offline
+            }
+            Err(StatusFailure::NoAnswer) => {
+                warn!("the printer did not answer its status request");
                 // Drop the port so that an adapter that was unplugged is opened afresh.
                 self.port = None;
                 PrinterStatus::Disconnected
