@@ -1,9 +1,10 @@
 //! The maintenance commands behind `concern-kiosk submit | list | export | reprint |
-//! printer-test | upload`: each takes the
+//! printer-test | upload | summary`: each takes the
 //! loaded settings and writes its answer to stdout (what scripts read) and its messages to
 //! stderr.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -16,7 +17,9 @@ use crate::export::{ExportFormat, write_export};
 use crate::printer::open_printer;
 use crate::printer::print_queue::{PRINT_WAIT_LIMIT, PrintWait, print_and_wait};
 use crate::printer::printer_lock::PrinterLock;
+use crate::receipt;
 use crate::store::{ConcernRecord, JobKind};
+use crate::summary::{DailySummary, summary_sheet};
 use crate::upload::schedule::{self, Schedule};
 use crate::upload::uploader::RoundMode;
 use crate::upload::uploader_from_config;
@@ -147,6 +150,53 @@ pub fn upload(settings: &Settings, once: bool) -> Result<(), CommandError> {
             "{} concern(s) have not reached the office yet; they stay queued",
             status.pending_concerns
         )))
+    }
+}
+
+/// Where `summary` sends the day's summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SummaryOutput {
+    /// Its lines on stdout.
+    Text,
+    /// A PNG of the printed sheet.
+    Png(PathBuf),
+    /// On the receipt printer.
+    Print,
+}
+
+/// The staff daily summary of `date` (today when absent), as text, a PNG or on paper.
+pub fn summary(
+    settings: &Settings,
+    date: Option<NaiveDate>,
+    output: SummaryOutput,
+) -> Result<(), CommandError> {
+    let config = &settings.config;
+    let now = local_now();
+    let date = date.unwrap_or_else(|| now.date_naive());
+    let (store, _) = settings.open_store()?;
+    match output {
+        SummaryOutput::Print => {
+            let job = crate::summary::queue_on_demand(&store, date, "cli", now)?;
+            drop(store);
+            let wait = print_and_wait(config, job, PRINT_WAIT_LIMIT)?;
+            report_print(&format!("the summary of {date}"), &wait);
+            printed_or_failure(wait)
+        }
+        SummaryOutput::Text | SummaryOutput::Png(_) => {
+            let data = DailySummary::gather(&store, config, date, now)?;
+            let sheet = summary_sheet(&data, config);
+            if let SummaryOutput::Png(path) = output {
+                let image = receipt::render_raster(&sheet).context("cannot draw the summary")?;
+                receipt::write_png(&image, &path).context("cannot write the summary PNG")?;
+                eprintln!("wrote {} ({} dots tall)", path.display(), image.height());
+                return Ok(());
+            }
+            let mut stdout = std::io::stdout().lock();
+            for line in sheet.terminal_lines() {
+                writeln!(stdout, "{line}").context("cannot write to stdout")?;
+            }
+            Ok(())
+        }
     }
 }
 

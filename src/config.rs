@@ -162,14 +162,22 @@ impl<'de> Deserialize<'de> for ActiveHours {
 pub struct SummarySection {
     #[serde(default = "default_print_at", deserialize_with = "clock_time")]
     pub print_at: NaiveTime,
+    /// The language of the printed summary: staff and the council read Chinese.
+    #[serde(default = "default_summary_language")]
+    pub language: Lang,
 }
 
 impl Default for SummarySection {
     fn default() -> Self {
         SummarySection {
             print_at: default_print_at(),
+            language: default_summary_language(),
         }
     }
+}
+
+fn default_summary_language() -> Lang {
+    Lang::ZhCn
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -9,8 +9,11 @@ pub mod concern;
 pub mod config;
 pub mod doctor;
 pub mod export;
+#[cfg(test)]
+mod golden;
 pub mod office;
 pub mod printer;
 pub mod receipt;
 pub mod store;
+pub mod summary;
 pub mod upload;

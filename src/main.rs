@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use concern_kiosk::app::{CommandError, Settings, finish, init_logging};
-use concern_kiosk::commands::{self, parse_lang};
+use concern_kiosk::commands::{self, SummaryOutput, parse_lang};
 use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::doctor::doctor;
 use concern_kiosk::export::ExportFormat;
@@ -77,6 +77,21 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// The staff daily summary: counts, the two lists, what is due, upload status.
+    Summary {
+        /// YYYY-MM-DD; today when absent.
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Print it on the receipt printer.
+        #[arg(long, group = "output")]
+        print: bool,
+        /// Write the printed sheet as a PNG.
+        #[arg(long, value_name = "FILE.png", group = "output")]
+        out: Option<PathBuf>,
+        /// Write its lines to stdout (the default).
+        #[arg(long, group = "output")]
+        text: bool,
+    },
     /// Check the config, the database, the data folder and the clock; exit 0 only when all pass.
     Doctor,
 }
@@ -118,6 +133,19 @@ fn dispatch(cli: Cli) -> Result<(), CommandError> {
         Command::Reprint { ticket } => commands::reprint(&settings, &ticket),
         Command::PrinterTest => commands::printer_test(&settings),
         Command::Upload { once } => commands::upload(&settings, once),
+        Command::Summary {
+            date,
+            print,
+            out,
+            text: _,
+        } => {
+            let output = match (print, out) {
+                (true, _) => SummaryOutput::Print,
+                (false, Some(path)) => SummaryOutput::Png(path),
+                (false, None) => SummaryOutput::Text,
+            };
+            commands::summary(&settings, date, output)
+        }
         Command::Doctor => doctor(&settings),
     }
 }

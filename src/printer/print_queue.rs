@@ -14,6 +14,7 @@ use crate::app::local_now;
 use crate::config::{Config, PrintMode};
 use crate::receipt;
 use crate::store::{JobKind, JobState, PrintJob, Store, StoreError};
+use crate::summary::{self, DailySummary};
 
 /// How often a printer with a fault is asked again: soon enough that a resident who waits while
 /// staff change the roll gets the receipt at once, rare enough not to flood the serial log.
@@ -152,6 +153,13 @@ impl PrintQueue {
                     format!("receipt-{}", record.concern.ticket),
                 )
                 .map_err(|e| e.to_string())
+            }
+            JobKind::Summary { date } => {
+                let summary = DailySummary::gather(&self.store, &self.config, *date, local_now())
+                    .map_err(|e| e.to_string())?;
+                let document = summary::summary_sheet(&summary, &self.config);
+                render_document(&document, &self.config, format!("summary-{date}"))
+                    .map_err(|e| e.to_string())
             }
             JobKind::TestPage => {
                 let status = self.check_printer();

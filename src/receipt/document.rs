@@ -231,6 +231,20 @@ impl Document {
         }
         lines
     }
+
+    /// The document as a terminal shows it: its lines, with separators drawn as dashes.
+    pub fn terminal_lines(&self) -> Vec<String> {
+        let rule = "-".repeat(self.columns(TextSize::Normal));
+        let mut lines = Vec::new();
+        for block in &self.blocks {
+            match block {
+                Block::Text(paragraph) => lines.extend(paragraph.lines(self.width_dots)),
+                Block::Separator => lines.push(rule.clone()),
+                Block::Qr(_) | Block::Feed(_) | Block::Cut => {}
+            }
+        }
+        lines
+    }
 }
 
 #[cfg(test)]

@@ -3,11 +3,10 @@
 //! size against the design's goals. What a printer makes of the bytes is tested end to end
 //! through the printer emulator in `tests/printer.rs`.
 
-use std::path::{Path, PathBuf};
-
 use super::*;
 use crate::concern::{Concern, Lang};
 use crate::config::Config;
+use crate::golden::check_golden;
 
 /// The design's goal for a text-mode receipt: 1.2 KB, 1.3 s at 9600 baud.
 const TEXT_GOAL_BYTES: usize = 1200;
@@ -26,42 +25,6 @@ fn reference(lang: Lang, width_dots: u32) -> (Concern, Document) {
     let concern = reference_concern(&config, lang).expect("the reference concern files");
     let doc = receipt(&concern, &config);
     (concern, doc)
-}
-
-fn golden_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name)
-}
-
-/// Compares `actual` with the golden file, or rewrites it under `UPDATE_GOLDEN=1`.
-fn check_golden(name: &str, actual: &[u8]) {
-    let path = golden_path(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().expect("tests/golden has a parent"))
-            .expect("create tests/golden");
-        std::fs::write(&path, actual).expect("write the golden file");
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run `UPDATE_GOLDEN=1 cargo test --lib receipt` to create it",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let first = expected
-            .iter()
-            .zip(actual)
-            .position(|(a, b)| a != b)
-            .unwrap_or(expected.len().min(actual.len()));
-        panic!(
-            "{name} differs from its golden file at byte {first} ({} bytes expected, {} made); \
-             if the change is intended, rerun with UPDATE_GOLDEN=1 and review the PNG previews",
-            expected.len(),
-            actual.len()
-        );
-    }
 }
 
 #[test]

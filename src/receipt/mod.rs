@@ -41,7 +41,7 @@ pub use document::{Align, Block, Document, Paragraph, QrData, Style, TextSize, c
 pub use gbk::SUBSTITUTE;
 pub use mask::mask_phone;
 pub use preview::{png_bytes, write_png};
-pub use printable::{COLUMN_DOTS, printable};
+pub use printable::{COLUMN_DOTS, printable, text_columns};
 pub use raster_image::RasterImage;
 pub use raster_mode::{
     DEFAULT_BAND_ROWS, RASTER_START, encode_raster, raster_bands, raster_finish,

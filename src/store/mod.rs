@@ -129,6 +129,17 @@ CREATE INDEX upload_outbox_waiting ON upload_outbox (state, batch_id);
 -- A concern's receipt state is looked up for every listed concern.
 CREATE INDEX print_jobs_by_concern ON print_jobs (concern_id);
 "#,
+    r#"
+-- The staff daily summary: which day a summary job prints, and the days whose scheduled
+-- summary was queued (so a restart at 17:31 does not print it twice).
+ALTER TABLE print_jobs ADD COLUMN summary_date TEXT;
+CREATE TABLE daily_summaries (
+    summary_date TEXT PRIMARY KEY,
+    queued_at    TEXT NOT NULL,
+    print_job    INTEGER NOT NULL REFERENCES print_jobs (id)
+);
+CREATE INDEX concerns_by_due_date ON concerns (due_date);
+"#,
 ];
 
 #[derive(Debug, Error)]
@@ -393,6 +404,34 @@ impl Store {
             "c.created_date >= ?1 AND c.created_date <= ?2",
             params![from, until],
         )
+    }
+
+    /// Concerns filed from `filed_from` up to the day before `before` whose due date is no later
+    /// than `due_by` (red ones: all of them; their follow-ups repeat), oldest first.
+    pub fn concerns_due_from_earlier_days(
+        &self,
+        filed_from: NaiveDate,
+        before: NaiveDate,
+        due_by: NaiveDate,
+    ) -> Result<Vec<ConcernRecord>, StoreError> {
+        self.records_where(
+            "c.created_date >= ?1 AND c.created_date < ?2 AND (c.colour = 'red' OR c.due_date <= ?3)",
+            params![filed_from.to_string(), before.to_string(), due_by.to_string()],
+        )
+    }
+
+    /// How many concerns the office acknowledged between two instants.
+    pub fn uploaded_between(
+        &self,
+        from: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<u32, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM upload_outbox
+             WHERE state = 'uploaded' AND uploaded_at >= ?1 AND uploaded_at < ?2",
+            params![utc_text(from), utc_text(until)],
+            |r| r.get(0),
+        )?)
     }
 
     /// The concern with this ticket number (as printed: case and spaces do not matter).

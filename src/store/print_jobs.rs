@@ -6,8 +6,8 @@
 //! process killed) after bytes went out but before `done` was committed. Such a job is found in
 //! `printing` at the next start and printed again — a resident may get a second copy, never none.
 
-use chrono::{DateTime, FixedOffset};
-use rusqlite::{OptionalExtension, params};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{Store, StoreError};
 
@@ -18,6 +18,8 @@ pub enum JobKind {
     Receipt { concern_id: String },
     /// The printer test page.
     TestPage,
+    /// The staff daily summary of one day, made from the store when it prints.
+    Summary { date: NaiveDate },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,15 +58,7 @@ impl Store {
         kind: &JobKind,
         now: DateTime<FixedOffset>,
     ) -> Result<i64, StoreError> {
-        let (kind_code, concern_id) = match kind {
-            JobKind::Receipt { concern_id } => ("receipt", Some(concern_id.as_str())),
-            JobKind::TestPage => ("test", None),
-        };
-        self.conn.execute(
-            "INSERT INTO print_jobs (kind, concern_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-            params![kind_code, concern_id, now.to_rfc3339()],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        insert_job(&self.conn, kind, now)
     }
 
     /// The newest receipt job of a concern.
@@ -98,7 +92,8 @@ impl Store {
             .conn
             .query_row(
                 &format!(
-                    "SELECT id, kind, concern_id, state, attempts, last_error FROM print_jobs WHERE {condition}"
+                    "SELECT id, kind, concern_id, state, attempts, last_error, summary_date
+                     FROM print_jobs WHERE {condition}"
                 ),
                 values,
                 |r| {
@@ -109,17 +104,20 @@ impl Store {
                         r.get::<_, String>(3)?,
                         r.get::<_, u32>(4)?,
                         r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((id, kind, concern_id, state, attempts, last_error)) = row else {
+        let Some((id, kind, concern_id, state, attempts, last_error, summary_date)) = row else {
             return Ok(None);
         };
-        let kind = match (kind.as_str(), concern_id) {
-            ("receipt", Some(concern_id)) => JobKind::Receipt { concern_id },
-            ("test", _) => JobKind::TestPage,
-            (other, _) => {
+        let summary_date = summary_date.and_then(|d| d.parse().ok());
+        let kind = match (kind.as_str(), concern_id, summary_date) {
+            ("receipt", Some(concern_id), _) => JobKind::Receipt { concern_id },
+            ("test", _, _) => JobKind::TestPage,
+            ("summary", _, Some(date)) => JobKind::Summary { date },
+            (other, _, _) => {
                 return Err(StoreError::Damaged(format!(
                     "print job {id}: kind `{other}`"
                 )));
@@ -183,6 +181,33 @@ impl Store {
         Ok(())
     }
 
+    /// Queues the scheduled summary of `date` unless it was queued before (by this process or
+    /// one before a restart). Returns the new job, or `None` when the day already has one.
+    pub fn queue_daily_summary(
+        &mut self,
+        date: NaiveDate,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Option<i64>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let queued: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM daily_summaries WHERE summary_date = ?1)",
+            params![date.to_string()],
+            |r| r.get(0),
+        )?;
+        if queued {
+            return Ok(None);
+        }
+        let job = insert_job(&tx, &JobKind::Summary { date }, now)?;
+        tx.execute(
+            "INSERT INTO daily_summaries (summary_date, queued_at, print_job) VALUES (?1, ?2, ?3)",
+            params![date.to_string(), now.to_rfc3339(), job],
+        )?;
+        tx.commit()?;
+        Ok(Some(job))
+    }
+
     /// Jobs left `printing` by a crash or power cut go back to the queue (see the module note).
     pub fn requeue_interrupted_print_jobs(
         &self,
@@ -196,4 +221,22 @@ impl Store {
             params![now.to_rfc3339()],
         )?)
     }
+}
+
+fn insert_job(
+    conn: &Connection,
+    kind: &JobKind,
+    now: DateTime<FixedOffset>,
+) -> Result<i64, StoreError> {
+    let (kind_code, concern_id, summary_date) = match kind {
+        JobKind::Receipt { concern_id } => ("receipt", Some(concern_id.clone()), None),
+        JobKind::TestPage => ("test", None, None),
+        JobKind::Summary { date } => ("summary", None, Some(date.to_string())),
+    };
+    conn.execute(
+        "INSERT INTO print_jobs (kind, concern_id, summary_date, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![kind_code, concern_id, summary_date, now.to_rfc3339()],
+    )?;
+    Ok(conn.last_insert_rowid())
 }

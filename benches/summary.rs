@@ -1,0 +1,52 @@
+//! Prints what a long day's staff summary costs on the wire: 200 concerns, in text mode and in
+//! raster mode (58 mm), the bytes and the transfer time at 9600 baud (8N1: 10 bits a byte).
+//! Run with `cargo bench --bench summary`.
+
+use chrono::{DateTime, TimeDelta};
+use concern_kiosk::concern::{Draft, Lang};
+use concern_kiosk::config::{Config, PrintMode};
+use concern_kiosk::receipt::{DEFAULT_BAND_ROWS, encode, render_raster};
+use concern_kiosk::store::Store;
+use concern_kiosk::summary::{DailySummary, summary_sheet};
+
+/// A very busy day at one kiosk: the long-day figure.
+const CONCERNS: usize = 200;
+
+fn main() -> anyhow::Result<()> {
+    let config = Config::demo()?;
+    let dir = tempfile::tempdir()?;
+    let start = DateTime::parse_from_rfc3339("2026-11-26T08:00:00+08:00")?;
+    let (mut store, _) = Store::open(dir.path(), start)?;
+    for i in 0..CONCERNS {
+        let category = &config.categories[i % config.categories.len()];
+        let draft = Draft {
+            category: category.code.clone(),
+            phrases: vec!["1".into()],
+            text: None,
+            location: Some(format!("{}幢{}单元", i % 30 + 1, i % 4 + 1)),
+            phone: None,
+            lang: Lang::ZhCn,
+        };
+        let at = start + TimeDelta::minutes(i as i64 * 3);
+        store.file_concern(draft.validate(&config, at)?, "A")?;
+    }
+    let closing = DateTime::parse_from_rfc3339("2026-11-26T17:30:00+08:00")?;
+    let summary = DailySummary::gather(&store, &config, closing.date_naive(), closing)?;
+    let sheet = summary_sheet(&summary, &config);
+    println!("staff summary of a {CONCERNS}-concern day on 58 mm paper:");
+    for mode in [PrintMode::Text, PrintMode::Raster] {
+        let bytes = encode(&sheet, mode, DEFAULT_BAND_ROWS)?.len();
+        println!(
+            "  {mode:?}: {bytes} bytes, {:.1} s at 9600 baud ({:.1} s at 115200)",
+            bytes as f64 * 10.0 / 9600.0,
+            bytes as f64 * 10.0 / 115_200.0
+        );
+    }
+    let image = render_raster(&sheet)?;
+    println!(
+        "  the sheet is {} dots long ({:.2} m of paper)",
+        image.height(),
+        f64::from(image.height()) / 203.0 * 0.0254
+    );
+    Ok(())
+}

@@ -1,0 +1,385 @@
+//! The staff daily summary as staff hold it: printed through the real serial code to the
+//! printer emulator and read back — counts, the two lists, what is due, upload status — and
+//! the closing-time schedule on a clock the test moves.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
+use concern_kiosk::concern::{Draft, Lang, ListKind};
+use concern_kiosk::config::Config;
+use concern_kiosk::printer::print_queue::{DrainOutcome, PrintQueue};
+use concern_kiosk::printer::printer_lock::PrinterLock;
+use concern_kiosk::printer::{PrinterStatus, open_printer};
+use concern_kiosk::store::Store;
+use concern_kiosk::summary::{DailySummary, schedule_tick, summary_sheet};
+use concern_kiosk::upload::wire::BatchReply;
+use support::printer_emulator::{BusyPattern, EmulatorOptions, Fault, PrinterEmulator, Printout};
+use support::{TestKiosk, stderr};
+
+/// Generous: a raster summary of a long day is about a megabyte through the emulator.
+const WAIT: Duration = Duration::from_secs(180);
+
+fn kiosk_with_printer(mode: &str, options: EmulatorOptions) -> (TestKiosk, PrinterEmulator) {
+    let kiosk = TestKiosk::new();
+    let port_in_kiosk = kiosk.dir.path().join("receipt-printer");
+    kiosk.set_key("kind", "\"serial\"");
+    kiosk.set_key(
+        "port",
+        &format!("{:?}", port_in_kiosk.display().to_string()),
+    );
+    kiosk.set_key("mode", &format!("{mode:?}"));
+    let printer = PrinterEmulator::plug_in_at(&port_in_kiosk, options).unwrap();
+    (kiosk, printer)
+}
+
+fn file(
+    store: &mut Store,
+    config: &Config,
+    category: &str,
+    phrase: &str,
+    at: DateTime<FixedOffset>,
+) -> String {
+    let draft = Draft {
+        category: category.into(),
+        phrases: vec![phrase.into()],
+        text: None,
+        location: Some("3幢2单元".into()),
+        phone: None,
+        lang: Lang::ZhCn,
+    };
+    store
+        .file_concern(draft.validate(config, at).unwrap(), "A")
+        .unwrap()
+        .ticket
+}
+
+/// The printed lines between a heading that starts with `title` and the next separator.
+fn section<'a>(lines: &'a [String], title: &str) -> Vec<&'a String> {
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with(title))
+        .unwrap_or_else(|| panic!("no `{title}` in {lines:#?}"));
+    lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("----"))
+        .collect()
+}
+
+fn tickets_in(lines: &[&String]) -> BTreeSet<String> {
+    lines
+        .iter()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.starts_with('A') && w.contains('-'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The count printed at the end of the line that starts with `label`.
+fn count_after(lines: &[String], label: &str) -> u32 {
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no `{label}`"));
+    line.split_whitespace().last().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
+    let (kiosk, printer) = kiosk_with_printer("text", EmulatorOptions::default());
+    let config = kiosk.load_config();
+    let now = concern_kiosk::app::local_now();
+    let (mut store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
+    // Earlier days: an orange concern 29 days old (due tomorrow), a green one 10 days old
+    // (overdue), and a green one from yesterday (due in 6 days: not listed).
+    let due_soon = file(
+        &mut store,
+        &config,
+        "repairs",
+        "1",
+        now - TimeDelta::days(29),
+    );
+    let overdue = file(
+        &mut store,
+        &config,
+        "sanitation",
+        "2",
+        now - TimeDelta::days(10),
+    );
+    let not_due = file(
+        &mut store,
+        &config,
+        "sanitation",
+        "3",
+        now - TimeDelta::days(1),
+    );
+    // Today: across categories, colours and both lists.
+    let seeds = [
+        ("sanitation", "1"),
+        ("sanitation", "2"),
+        ("repairs", "3"),
+        ("noise", "1"),
+        ("noise", "2"),
+        ("neighbours", "1"),
+        ("safety", "1"),
+        ("parking", "4"),
+        ("suggestion", "2"),
+        ("property", "5"),
+    ];
+    let mut today = Vec::new();
+    for (i, (category, phrase)) in seeds.iter().enumerate() {
+        let at = now.with_time(chrono::NaiveTime::MIN).unwrap() + TimeDelta::minutes(i as i64);
+        today.push((file(&mut store, &config, category, phrase, at), *category));
+    }
+    // The office acknowledged one batch of three today.
+    let batch = store
+        .assemble_batch("wanjia-01", 3, 1 << 20, now)
+        .unwrap()
+        .unwrap();
+    let ids: Vec<_> = store
+        .concerns_between(None, None)
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|r| r.concern.details.id)
+        .collect();
+    store
+        .batch_delivered(
+            batch.batch_id,
+            &BatchReply {
+                accepted: ids,
+                duplicates: vec![],
+            },
+            now,
+        )
+        .unwrap();
+    drop(store);
+
+    // Filed through the library, the receipts have not printed yet: the summary says so.
+    let before = kiosk.run(&["summary", "--text"]);
+    let before: Vec<String> = support::stdout(&before)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let unprinted = section(&before, "未打印的回执");
+    assert_eq!(
+        unprinted
+            .iter()
+            .map(|l| l.split_whitespace().count())
+            .sum::<usize>(),
+        10
+    );
+
+    // Printing drains the queue in order: the 13 receipts, then the summary.
+    let output = kiosk.run(&["summary", "--print"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printouts = printer.wait_for_printouts(14, WAIT).unwrap();
+    assert_eq!(printer.decode_errors(), []);
+    let lines = printouts.last().unwrap().lines();
+    assert_eq!(section(&lines, "未打印的回执 (0)").len(), 0);
+
+    assert!(lines.iter().any(|l| l == "每日汇总"), "{lines:#?}");
+    assert_eq!(count_after(&lines, "今日反映"), 10);
+    assert_eq!(count_after(&lines, "环境卫生"), 2);
+    assert_eq!(count_after(&lines, "噪音扰民"), 2);
+    assert_eq!(count_after(&lines, "门前三包"), 0);
+    let colours = section(&lines, "按颜色");
+    let colour_count = |name: &str| {
+        colours
+            .iter()
+            .find(|l| l.starts_with(name))
+            .unwrap()
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    };
+    // sanitation, suggestion: green; repairs, noise, neighbours, parking, property: orange; safety: red.
+    assert_eq!(
+        (colour_count("绿"), colour_count("橙"), colour_count("红")),
+        (3, 6, 1)
+    );
+
+    let lists = |list: ListKind| -> BTreeSet<String> {
+        today
+            .iter()
+            .filter(|(_, category)| config.category(category).unwrap().list == list)
+            .map(|(ticket, _)| ticket.clone())
+            .collect()
+    };
+    assert_eq!(
+        tickets_in(&section(&lines, "居民诉求清单")),
+        lists(ListKind::Demands)
+    );
+    assert_eq!(
+        tickets_in(&section(&lines, "矛盾问题清单")),
+        lists(ListKind::Conflicts)
+    );
+
+    let due = tickets_in(&section(&lines, "到期或将到期"));
+    assert!(due.contains(&due_soon) && due.contains(&overdue), "{due:?}");
+    assert!(!due.contains(&not_due));
+
+    let (store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
+    let status = store.upload_status().unwrap();
+    assert_eq!(count_after(&lines, "今日已上传"), 3);
+    assert_eq!(count_after(&lines, "待上传"), status.pending_concerns);
+    assert_eq!(status.pending_concerns, 13 - 3);
+    assert_eq!(count_after(&lines, "被拒批次"), 0);
+}
+
+#[test]
+fn the_scheduled_summary_prints_once_at_closing_time_and_waits_out_paper_out() {
+    let (kiosk, printer) = kiosk_with_printer("text", EmulatorOptions::default());
+    let config = kiosk.load_config();
+    let day = concern_kiosk::app::local_now().date_naive();
+    let at = |h, m| {
+        day.and_hms_opt(h, m, 0)
+            .unwrap()
+            .and_local_timezone(*concern_kiosk::app::local_now().offset())
+            .unwrap()
+    };
+    let (mut store, _) = Store::open(&config.kiosk.data_dir, at(9, 0)).unwrap();
+    file(&mut store, &config, "noise", "1", at(9, 0));
+
+    assert_eq!(
+        schedule_tick(&mut store, &config, at(17, 29)).unwrap(),
+        None
+    );
+    assert!(
+        schedule_tick(&mut store, &config, at(17, 30))
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        schedule_tick(&mut store, &config, at(17, 30)).unwrap(),
+        None
+    );
+    // The kiosk restarts at 17:31: the day's summary is not queued again.
+    drop(store);
+    let (mut store, _) = Store::open(&config.kiosk.data_dir, at(17, 31)).unwrap();
+    assert_eq!(
+        schedule_tick(&mut store, &config, at(17, 31)).unwrap(),
+        None
+    );
+    assert_eq!(
+        schedule_tick(&mut store, &config, at(23, 59)).unwrap(),
+        None
+    );
+
+    // The printer is out of paper at closing time; the summary waits in the queue.
+    printer.set_fault(Fault::PaperOut);
+    let lock = PrinterLock::try_acquire(&config.kiosk.data_dir)
+        .unwrap()
+        .unwrap();
+    let mut queue = PrintQueue::new(store, open_printer(&config), config.clone(), lock).unwrap();
+    assert_eq!(
+        queue.drain().unwrap(),
+        DrainOutcome::Blocked(PrinterStatus::PaperOut)
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(printer.printouts().is_empty());
+    printer.set_fault(Fault::None);
+    // The receipt of the morning's concern and the summary come out, in that order.
+    assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
+    let printouts = printer.wait_for_printouts(2, WAIT).unwrap();
+    let summaries = printouts
+        .iter()
+        .filter(|p| p.lines().iter().any(|l| l == "每日汇总"))
+        .count();
+    assert_eq!(summaries, 1, "the day's summary prints exactly once");
+
+    // The next day it is due again.
+    let (mut store, _) = Store::open(&config.kiosk.data_dir, at(17, 31)).unwrap();
+    let tomorrow = at(17, 30) + TimeDelta::days(1);
+    assert!(
+        schedule_tick(&mut store, &config, tomorrow)
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// A printer that pauses the line with XOFF now and then, with a small buffer.
+fn busy_printer() -> EmulatorOptions {
+    EmulatorOptions {
+        receive_buffer_bytes: 4096,
+        busy: Some(BusyPattern {
+            every_bytes: 65_536,
+            pause: Duration::from_millis(100),
+        }),
+        ..EmulatorOptions::default()
+    }
+}
+
+fn long_day(kiosk: &TestKiosk) -> usize {
+    let config = kiosk.load_config();
+    let now = concern_kiosk::app::local_now();
+    let (mut store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
+    let start = now.with_time(chrono::NaiveTime::MIN).unwrap();
+    for i in 0..200 {
+        let category = &config.categories[i % config.categories.len()];
+        file(
+            &mut store,
+            &config,
+            &category.code,
+            "1",
+            start + TimeDelta::minutes(i as i64 * 7 % 1400),
+        );
+    }
+    // Their receipts printed during the day: only the summary is waiting.
+    while let Some(job) = store.next_print_job().unwrap() {
+        store.start_print_job(job.id, now).unwrap();
+        store.finish_print_job(job.id, now).unwrap();
+    }
+    200
+}
+
+fn assert_long_summary(printout: &Printout, expected: usize) {
+    let tickets: BTreeSet<String> = printout
+        .lines()
+        .iter()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|w| w.starts_with('A') && w.len() == 9)
+        .collect();
+    assert_eq!(tickets.len(), expected);
+}
+
+#[test]
+fn a_200_concern_day_prints_whole_in_text_mode_through_xoff_pauses() {
+    let (kiosk, printer) = kiosk_with_printer("text", busy_printer());
+    let filed = long_day(&kiosk);
+    let output = kiosk.run(&["summary", "--print"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printouts = printer.wait_for_printouts(1, WAIT).unwrap();
+    assert_eq!(printer.lost_bytes().total(), 0);
+    assert_eq!(printer.decode_errors(), []);
+    assert_long_summary(printouts.last().unwrap(), filed);
+}
+
+#[test]
+fn a_200_concern_day_prints_whole_in_raster_mode_through_xoff_pauses() {
+    let (kiosk, printer) = kiosk_with_printer("raster", busy_printer());
+    long_day(&kiosk);
+    let config = kiosk.load_config();
+    let now = concern_kiosk::app::local_now();
+    let output = kiosk.run(&["summary", "--print"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printouts = printer.wait_for_printouts(1, WAIT).unwrap();
+    assert_eq!(printer.lost_bytes().total(), 0);
+    assert_eq!(printer.decode_errors(), []);
+    let images = printouts.last().unwrap().images();
+    assert_eq!(images.len(), 1, "the bands join into one sheet");
+    // What came out is the sheet the kiosk drew, as tall (the same data; only the minute in
+    // "printed at" may differ).
+    let (store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
+    let summary = DailySummary::gather(&store, &config, now.date_naive(), now).unwrap();
+    let expected =
+        concern_kiosk::receipt::render_raster(&summary_sheet(&summary, &config)).unwrap();
+    assert_eq!(
+        (images[0].width, images[0].height),
+        (384, expected.height() as usize)
+    );
+}
