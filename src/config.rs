@@ -116,6 +116,10 @@ pub struct PrinterSection {
     /// line between them and let a shutdown finish the band in flight.
     #[serde(default = "default_band_rows")]
     pub band_rows: u32,
+    #[serde(default = "default_status_timeout_ms")]
+    pub status_timeout_ms: u32,
+    #[serde(default = "default_stall_timeout_seconds")]
+    pub stall_timeout_seconds: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -283,6 +287,16 @@ fn default_width_dots() -> u32 {
 fn default_band_rows() -> u32 {
     crate::receipt::DEFAULT_BAND_ROWS
 }
+/// A printer answers DLE EOT within milliseconds, but one that has paused the line (XOFF) to
+/// print takes the question only when it resumes, a second or so later.
+fn default_status_timeout_ms() -> u32 {
+    2000
+}
+/// A printer pauses the line for a second or two while it prints a band; one that holds it for
+/// 20 s has stopped (paper ran out mid-receipt, cover opened) and the job is tried again later.
+fn default_stall_timeout_seconds() -> u32 {
+    20
+}
 fn default_status() -> StatusQuery {
     StatusQuery::DleEot
 }
@@ -435,7 +449,7 @@ impl Config {
         let prefix_ok = (1..=3).contains(&kiosk.ticket_prefix.len())
             && kiosk.ticket_prefix.bytes().all(|b| b.is_ascii_uppercase());
         let triage = &self.triage;
-        let checks: [(bool, &str, &str); 15] = [
+        let checks: [(bool, &str, &str); 17] = [
             (
                 !kiosk.id.is_empty()
                     && kiosk
@@ -449,6 +463,16 @@ impl Config {
                 STANDARD_BAUDS.contains(&self.printer.baud),
                 "printer.baud",
                 "must be one of 9600, 19200, 38400, 57600, 115200 (see the printer's self-test page)",
+            ),
+            (
+                (50..=60_000).contains(&self.printer.status_timeout_ms),
+                "printer.status_timeout_ms",
+                "must be 50 to 60000 milliseconds",
+            ),
+            (
+                (1..=3600).contains(&self.printer.stall_timeout_seconds),
+                "printer.stall_timeout_seconds",
+                "must be 1 to 3600 seconds",
             ),
             (
                 (1..=255).contains(&self.printer.band_rows),

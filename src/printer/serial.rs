@@ -12,21 +12,13 @@ use tracing::{info, warn};
 use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
 use crate::config::{FlowControl, PrinterSection, StatusQuery};
 
-/// How long the printer has to answer a DLE EOT. It answers real-time commands within a few
-/// milliseconds, but a printer that has paused the line (XOFF) to print takes the question
-/// only when it resumes, a second or so later.
-const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long a paused printer may hold the line (XOFF or CTS low) before the job counts as
-/// interrupted. A printer pauses us for a second or two while it prints a band; one that holds
-/// the line longer has stopped (paper ran out mid-receipt, cover opened).
-const STALL_TIMEOUT: Duration = Duration::from_secs(20);
-
 /// `DLE EOT n`: transmit real-time status. Exactly three bytes (some libraries add a fourth,
 /// which a printer then prints or takes as the start of a command).
 fn dle_eot(n: u8) -> [u8; 3] {
     [0x10, 0x04, n]
 }
 
+/// A status byte always reads 0xx1xx10.
 /// A status byte always reads 0xx1xx10.
 fn is_status_byte(byte: u8) -> bool {
     byte & 0b1001_0011 == 0b0001_0010
@@ -36,9 +28,9 @@ fn is_status_byte(byte: u8) -> bool {
 const DRAIN_CHECK_INTERVAL: Duration = Duration::from_millis(20);
 
 /// Waits until every byte has left the kernel's buffer for the wire. Unlike `tcdrain`, gives up
-/// when the printer holds the line paused for [`STALL_TIMEOUT`] without taking a byte, so a
-/// printer that stopped mid-job cannot hang the print task.
-fn drain_output(port: &mut TTYPort) -> std::io::Result<()> {
+/// when the printer holds the line paused for `stall` without taking a byte, so a printer that
+/// stopped mid-job cannot hang the print task.
+fn drain_output(port: &mut TTYPort, stall: Duration) -> std::io::Result<()> {
     let mut last_progress = std::time::Instant::now();
     let mut waiting = port.bytes_to_write()?;
     while waiting > 0 {
@@ -46,10 +38,10 @@ fn drain_output(port: &mut TTYPort) -> std::io::Result<()> {
         let now_waiting = port.bytes_to_write()?;
         if now_waiting < waiting {
             last_progress = std::time::Instant::now();
-        } else if last_progress.elapsed() >= STALL_TIMEOUT {
+        } else if last_progress.elapsed() >= stall {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
-                format!("the printer took no data for {} s", STALL_TIMEOUT.as_secs()),
+                format!("the printer took no data for {} s", stall.as_secs()),
             ));
         }
         waiting = now_waiting;
@@ -72,10 +64,10 @@ const XON: u8 = 0x11;
 const XOFF: u8 = 0x13;
 
 /// Reads the answer to a DLE EOT, passing over XON/XOFF bytes the printer sent meanwhile.
-fn read_status_byte(port: &mut TTYPort) -> std::io::Result<u8> {
-    port.set_timeout(STATUS_TIMEOUT)?;
+fn read_status_byte(port: &mut TTYPort, timeouts: Timeouts) -> std::io::Result<u8> {
+    port.set_timeout(timeouts.status)?;
     let answer = read_status_byte_now(port);
-    port.set_timeout(STALL_TIMEOUT)?;
+    port.set_timeout(timeouts.stall)?;
     answer
 }
 
@@ -101,11 +93,21 @@ fn read_status_byte_now(port: &mut TTYPort) -> std::io::Result<u8> {
 /// printer pauses the line in the middle of it.
 const WRITE_PIECE: usize = 256;
 
+/// The waits of a serial printer, from `[printer]` in the config.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// How long the printer has to answer a DLE EOT.
+    status: Duration,
+    /// How long the printer may hold the line paused before a job counts as interrupted.
+    stall: Duration,
+}
+
 pub struct SerialPrinter {
     path: PathBuf,
     baud: u32,
     flow_control: FlowControl,
     status_query: StatusQuery,
+    timeouts: Timeouts,
     port: Option<TTYPort>,
 }
 
@@ -116,6 +118,10 @@ impl SerialPrinter {
             baud: settings.baud,
             flow_control: settings.flow_control,
             status_query: settings.status,
+            timeouts: Timeouts {
+                status: Duration::from_millis(u64::from(settings.status_timeout_ms)),
+                stall: Duration::from_secs(u64::from(settings.stall_timeout_seconds)),
+            },
             port: None,
         }
     }
@@ -137,7 +143,7 @@ impl SerialPrinter {
                 .parity(serialport::Parity::None)
                 .stop_bits(serialport::StopBits::One)
                 .flow_control(self.flow())
-                .timeout(STALL_TIMEOUT)
+                .timeout(self.timeouts.stall)
                 .open_native()
             {
                 Ok(port) => {
@@ -158,12 +164,13 @@ impl SerialPrinter {
     /// printer pausing the line answers when it resumes; one that holds it (paper ran out in
     /// the middle of a job) never takes the question, which [`StatusFailure::LineHeld`] says.
     fn ask(&mut self, n: u8) -> Result<u8, StatusFailure> {
+        let timeouts = self.timeouts;
         let port = self.port().ok_or(StatusFailure::NoAnswer)?;
         let answer = port
             .clear(ClearBuffer::Input)
             .map_err(std::io::Error::from)
             .and_then(|()| port.write_all(&dle_eot(n)))
-            .and_then(|()| read_status_byte(port));
+            .and_then(|()| read_status_byte(port, timeouts));
         match answer {
             Ok(byte) => Ok(byte),
             Err(_) if port.bytes_to_write().unwrap_or(0) > 0 => {
@@ -224,6 +231,7 @@ impl PrinterPort for SerialPrinter {
     }
 
     fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
+        let stall = self.timeouts.stall;
         let port = self
             .port()
             .ok_or(PrinterError::NotReady(PrinterStatus::Disconnected))?;
@@ -231,7 +239,7 @@ impl PrinterPort for SerialPrinter {
             chunk
                 .chunks(WRITE_PIECE)
                 .try_for_each(|piece| port.write_all(piece))
-                .and_then(|()| drain_output(port))
+                .and_then(|()| drain_output(port, stall))
         });
         sent.map_err(|e| {
             self.port = None;
