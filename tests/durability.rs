@@ -13,19 +13,6 @@ use support::{TestKiosk, stderr, stdout};
 /// How many times the child must really be killed mid-flight (the issue asks for at least 20).
 const KILLS_WANTED: usize = 24;
 
-/// A small deterministic pseudo-random sequence: the test must be repeatable, not clever.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
-
 #[test]
 fn submit_killed_at_random_moments_never_loses_or_repeats_a_ticket() {
     let kiosk = TestKiosk::new();
@@ -45,7 +32,7 @@ fn submit_killed_at_random_moments_never_loses_or_repeats_a_ticket() {
     assert!(first.status.success(), "{}", stderr(&first));
     let mut printed = vec![stdout(&first).trim().to_string()];
 
-    let mut random = Lcg(0x5eed_0fc0_ffee);
+    let mut random = support::Lcg(0x5eed_0fc0_ffee);
     let mut kills = 0;
     let mut attempts = 0;
     while kills < KILLS_WANTED {
@@ -62,12 +49,7 @@ fn submit_killed_at_random_moments_never_loses_or_repeats_a_ticket() {
             .unwrap();
         let delay = random.below(lifetime.as_micros() as u64 * 12 / 10);
         std::thread::sleep(Duration::from_micros(delay));
-        if child.try_wait().unwrap().is_none() {
-            nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(child.id() as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            )
-            .unwrap();
+        if support::kill_if_running(&mut child) {
             kills += 1;
         }
         child.wait().unwrap();

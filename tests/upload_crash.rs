@@ -14,19 +14,6 @@ use support::office::{KIOSK_TOKEN, TestOffice};
 const KILLS_WANTED: usize = 12;
 const BACKLOG: usize = 2000;
 
-/// A small deterministic pseudo-random sequence: repeatable, not clever.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
-
 #[test]
 fn a_kiosk_killed_mid_upload_still_delivers_everything_exactly_once() {
     let office = TestOffice::start();
@@ -53,7 +40,7 @@ fn a_kiosk_killed_mid_upload_still_delivers_everything_exactly_once() {
     }
     drop(store);
 
-    let mut random = Lcg(0x0ff1_ce5e_edba_7c4e);
+    let mut random = support::Lcg(0x0ff1_ce5e_edba_7c4e);
     let (mut kills, mut runs) = (0, 0);
     while kills < KILLS_WANTED {
         runs += 1;
@@ -64,12 +51,7 @@ fn a_kiosk_killed_mid_upload_still_delivers_everything_exactly_once() {
         let mut child = kiosk.command(&["upload", "--once"]).spawn().unwrap();
         let started = Instant::now();
         std::thread::sleep(Duration::from_millis(10 + random.below(50)));
-        if child.try_wait().unwrap().is_none() {
-            nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(child.id() as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            )
-            .unwrap();
+        if support::kill_if_running(&mut child) {
             kills += 1;
         }
         child.wait().unwrap();

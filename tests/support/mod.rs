@@ -96,6 +96,35 @@ impl TestKiosk {
     }
 }
 
+/// A small deterministic pseudo-random sequence for kill timings: a test must be repeatable,
+/// not clever.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// SIGKILLs a child if it is still running (a power cut, as far as the child can tell);
+/// returns whether it was killed rather than already finished.
+pub fn kill_if_running(child: &mut std::process::Child) -> bool {
+    if child.try_wait().expect("look at the child").is_some() {
+        return false;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the child");
+    true
+}
+
 /// Replaces the value of the first `key = …` line (at any indentation) in a TOML text.
 pub fn with_key(text: &str, key: &str, value: &str) -> String {
     let mut done = false;
