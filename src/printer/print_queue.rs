@@ -2,6 +2,7 @@
 //! job, leaves a job queued on a fault and tries again when the printer is ready. Filing a
 //! concern never waits for it: the store queues the job, this task prints it.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use tracing::{info, warn};
 use super::printer_lock::PrinterLock;
 use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
 use crate::app::local_now;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, PrintMode};
 use crate::receipt;
 use crate::store::{JobKind, JobState, PrintJob, Store, StoreError};
@@ -37,6 +39,8 @@ pub struct PrintQueue {
     printer: Box<dyn PrinterPort>,
     config: Config,
     last_status: Option<PrinterStatus>,
+    /// The clock the closing-time summary is scheduled by.
+    clock: Arc<dyn Clock>,
     /// Held for the queue's life: only the lock holder may talk to the printer.
     _owner: PrinterLock,
 }
@@ -62,8 +66,15 @@ impl PrintQueue {
             printer,
             config,
             last_status: None,
+            clock: Arc::new(SystemClock),
             _owner: owner,
         })
+    }
+
+    /// Schedules the closing-time summary by `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> PrintQueue {
+        self.clock = clock;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -119,10 +130,17 @@ impl PrintQueue {
         Ok(DrainOutcome::Empty)
     }
 
-    /// Runs until `stop` is set: drains the queue whenever `wake` says a job was queued, and polls
-    /// the printer (often while it has a fault, now and then while idle).
+    /// Runs until `stop` is set: queues the day's summary at closing time (once a day), drains
+    /// the queue whenever `wake` says a job was queued, and polls the printer (often while it
+    /// has a fault, now and then while idle). The print task owns the closing-time summary
+    /// because it is the part of the kiosk that runs all day and prints.
     pub fn run(&mut self, wake: &Receiver<()>, stop: &AtomicBool) -> Result<(), StoreError> {
         while !stop.load(Ordering::Relaxed) {
+            if let Some(job) =
+                summary::schedule_tick(&mut self.store, &self.config, self.clock.now())?
+            {
+                info!(job, "closing time: the daily summary is queued");
+            }
             let wait = match self.drain()? {
                 DrainOutcome::Empty => {
                     self.check_printer();
@@ -405,5 +423,33 @@ mod tests {
         let mut queue = PrintQueue::new(store, Box::new(printer.clone()), config, lock).unwrap();
         assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
         assert_eq!(printer.printed(), [receipt]);
+    }
+
+    #[test]
+    fn the_running_print_task_prints_the_summary_at_closing_time() {
+        let printer = FaultyPrinter::new();
+        let (_dir, queue, receipt) = queue_with_one_concern(&printer);
+        let today = local_now().date_naive();
+        let closing = today
+            .and_hms_opt(17, 30, 5)
+            .unwrap()
+            .and_local_timezone(*local_now().offset())
+            .unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(closing));
+        let mut queue = queue.with_clock(clock);
+        let (wake, woken) = std::sync::mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || queue.run(&woken, &stop))
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while printer.printed().len() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        stop.store(true, Ordering::Relaxed);
+        wake.send(()).unwrap();
+        task.join().unwrap().unwrap();
+        assert_eq!(printer.printed(), [receipt, format!("summary-{today}")]);
     }
 }
