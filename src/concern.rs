@@ -89,13 +89,8 @@ impl Colour {
     /// The date the concern is due: the answer date for green and orange, the first
     /// follow-up date for red (it has no fixed end).
     pub fn due_date(self, filed_on: NaiveDate, rules: &TriageRules) -> NaiveDate {
-        let days = match self {
-            Colour::Green => rules.green.days,
-            Colour::Orange => rules.orange.days,
-            Colour::Red => rules.red.follow_up_every_days,
-        };
         filed_on
-            .checked_add_days(Days::new(u64::from(days)))
+            .checked_add_days(Days::new(u64::from(rules.days(self))))
             .unwrap_or(NaiveDate::MAX)
     }
 }

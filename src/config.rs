@@ -15,6 +15,9 @@ use crate::concern::{Bilingual, Colour, Lang, ListKind};
 pub const SYSTEM_CONFIG_PATH: &str = "/etc/concern-kiosk/kiosk.toml";
 /// The environment variable that names the config file.
 pub const CONFIG_ENV: &str = "CONCERN_KIOSK_CONFIG";
+/// The demo config's staff PIN hash: argon2id of `2468` (`ui::staff::DEMO_PIN`, in the README),
+/// so the staff menu can be tried on a laptop. A real kiosk's config names its own hash.
+pub const DEMO_PIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZGVtby1raW9zay1zYWx0$NQe5E9FDswuMZoFZKiFiB6lnO92jPYcu4BdHo37XTNU";
 /// The reference appliance config; the demo config is this file with laptop-friendly paths.
 const REFERENCE_CONFIG: &str = include_str!("../firmware-config/kiosk.toml");
 /// What error messages call the built-in demo config.
@@ -227,6 +230,18 @@ impl Default for TriageRules {
     }
 }
 
+impl TriageRules {
+    /// The days a colour stands for: the answer window (green, orange) or the follow-up
+    /// interval (red).
+    pub fn days(&self, colour: Colour) -> u32 {
+        match colour {
+            Colour::Green => self.green.days,
+            Colour::Orange => self.orange.days,
+            Colour::Red => self.red.follow_up_every_days,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
@@ -416,6 +431,7 @@ impl Config {
     /// files, upload to a `concern-office` on loopback.
     pub fn demo() -> Result<Config, ConfigError> {
         let mut config = Config::parse(REFERENCE_CONFIG, DEMO_NAME)?;
+        config.staff.pin_hash = Some(DEMO_PIN_HASH.into());
         config.kiosk.data_dir = PathBuf::from("kiosk-data");
         config.printer.kind = PrinterKind::Spool;
         config.printer.port = None;

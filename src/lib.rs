@@ -16,4 +16,5 @@ pub mod printer;
 pub mod receipt;
 pub mod store;
 pub mod summary;
+pub mod ui;
 pub mod upload;

@@ -19,12 +19,24 @@ struct Cli {
     /// the built-in demo config).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// What to do; `run` (the kiosk screen) when absent.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// The kiosk's touch screen: a window on a desktop, full screen on the device.
+    Run,
+    /// Render every screen, in both languages, to PNG files without a display.
+    Screenshots {
+        /// The folder the PNG files go to.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The screen size in pixels.
+        #[arg(long, value_name = "WxH", default_value = "1280x800", value_parser = concern_kiosk::ui::screenshots::parse_size)]
+        size: (u32, u32),
+    },
     /// File a concern as the touchscreen would; prints the ticket number.
     Submit {
         /// The category code, e.g. sanitation, repairs, noise.
@@ -104,7 +116,11 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<(), CommandError> {
     let settings = Settings::load(cli.config)?;
-    match cli.command {
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => concern_kiosk::ui::run(&settings),
+        Command::Screenshots { out, size } => {
+            concern_kiosk::ui::screenshots::screenshots(&settings.config, &out, size)
+        }
         Command::Submit {
             category,
             phrases,

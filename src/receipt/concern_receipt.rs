@@ -1,7 +1,7 @@
 //! The resident's receipt for a filed concern, in the language they used, and the printer
 //! test page.
 
-use crate::concern::{Colour, Concern};
+use crate::concern::{Colour, Concern, Lang};
 use crate::config::{Config, FlowControl, PrintMode};
 
 use super::document::{Document, Style, TextSize};
@@ -64,14 +64,8 @@ pub fn receipt(concern: &Concern, config: &Config) -> Document {
     doc.text(&format!("{}{phone}", words.phone), Style::NORMAL)
         .separator();
 
-    let triage = &config.triage;
-    let days = match details.colour {
-        Colour::Green => triage.green.days,
-        Colour::Orange => triage.orange.days,
-        Colour::Red => triage.red.follow_up_every_days,
-    };
     doc.text(
-        &words.promise(details.colour, days, details.due_date),
+        &promise_line(details.colour, details.due_date, config, words.lang),
         Style::sized(TextSize::DoubleHeight).bold(),
     );
     let emergency = config
@@ -164,6 +158,12 @@ fn size_sample(size: TextSize) -> &'static str {
         TextSize::Ticket => "A1126 编号",
         TextSize::TicketNarrow => "A1126-1234 编号",
     }
+}
+
+/// The council's promise for a concern, as the receipt and the touchscreen's Done screen say it:
+/// an answer by a date (green, orange) or follow-ups from a date (red).
+pub fn promise_line(colour: Colour, due: chrono::NaiveDate, config: &Config, lang: Lang) -> String {
+    Wording::of(lang).promise(colour, config.triage.days(colour), due)
 }
 
 #[cfg(test)]

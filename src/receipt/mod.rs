@@ -36,7 +36,7 @@ use thiserror::Error;
 
 use crate::config::PrintMode;
 
-pub use concern_receipt::{receipt, test_page};
+pub use concern_receipt::{promise_line, receipt, test_page};
 pub use document::{Align, Block, Document, Paragraph, QrData, Style, TextSize, columns_for};
 pub use gbk::SUBSTITUTE;
 pub use mask::mask_phone;

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 
 pub mod fault_proxy;
+pub mod kiosk_screen;
 pub mod office;
 pub mod printer_emulator;
 

@@ -1,0 +1,230 @@
+//! The kiosk's background work while the window runs: the print queue on its own thread
+//! (holding the printer lock) and the uploader on a tokio runtime thread. Both report back to the
+//! UI thread with `slint::invoke_from_event_loop`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, SyncSender};
+use std::thread::JoinHandle;
+
+use tracing::{error, info, warn};
+
+use super::AppWindow;
+use super::controller::Controller;
+use crate::app::local_now;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::printer::print_queue::PrintQueue;
+use crate::printer::printer_lock::PrinterLock;
+use crate::printer::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, open_printer};
+use crate::store::Store;
+use crate::upload::schedule::{self, Schedule, UploadHandle};
+use crate::upload::uploader_from_config;
+
+/// Wake-ups waiting for the print task: one is enough to make it look at the queue, a few more
+/// cover taps that come faster than it wakes.
+const WAKE_QUEUE: usize = 8;
+
+/// The running background tasks; `stop` ends them.
+pub struct BackgroundTasks {
+    print_wake: Option<SyncSender<()>>,
+    print_stop: Arc<AtomicBool>,
+    print_thread: Option<JoinHandle<()>>,
+    /// Kept for the staff menu's "upload now"; dropping it ends the uploader.
+    upload: Option<UploadHandle>,
+    upload_thread: Option<JoinHandle<()>>,
+}
+
+impl BackgroundTasks {
+    pub fn print_wake(&self) -> Option<SyncSender<()>> {
+        self.print_wake.clone()
+    }
+
+    pub fn upload_handle(&self) -> Option<UploadHandle> {
+        self.upload.clone()
+    }
+
+    pub fn stop(mut self) {
+        self.print_stop.store(true, Ordering::Relaxed);
+        // Dropping the senders ends both loops: the print task's wait returns Disconnected, the
+        // uploader's inbox closes.
+        self.print_wake = None;
+        self.upload = None;
+        for thread in [self.print_thread.take(), self.upload_thread.take()]
+            .into_iter()
+            .flatten()
+        {
+            if thread.join().is_err() {
+                error!("a background task panicked");
+            }
+        }
+    }
+}
+
+/// Starts the print task and the uploader. Neither failing stops the kiosk: a concern is stored
+/// before anything is printed or uploaded, and both catch up when they can.
+pub fn start(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    _window: slint::Weak<AppWindow>,
+) -> BackgroundTasks {
+    let print_stop = Arc::new(AtomicBool::new(false));
+    let (print_wake, print_thread) = match start_printing(config, Arc::clone(&print_stop)) {
+        Some((wake, thread)) => (Some(wake), Some(thread)),
+        None => (None, None),
+    };
+    let (upload, upload_thread) = match start_uploading(config, clock) {
+        Some((handle, thread)) => (Some(handle), Some(thread)),
+        None => (None, None),
+    };
+    BackgroundTasks {
+        print_wake,
+        print_stop,
+        print_thread,
+        upload,
+        upload_thread,
+    }
+}
+
+fn start_printing(
+    config: &Config,
+    stop: Arc<AtomicBool>,
+) -> Option<(SyncSender<()>, JoinHandle<()>)> {
+    let data_dir = &config.kiosk.data_dir;
+    let lock = match PrinterLock::try_acquire(data_dir) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            warn!(
+                "another process holds the printer lock: the kiosk runs without printing; receipts stay queued"
+            );
+            return None;
+        }
+        Err(e) => {
+            error!(error = %e, "cannot take the printer lock: the kiosk runs without printing");
+            return None;
+        }
+    };
+    let store = match Store::open(data_dir, local_now()) {
+        Ok((store, _)) => store,
+        Err(e) => {
+            error!(error = %e, "the print task cannot open the store: no printing");
+            return None;
+        }
+    };
+    let printer = Box::new(ReportingPrinter {
+        inner: open_printer(config),
+    });
+    let mut queue = match PrintQueue::new(store, printer, config.clone(), lock) {
+        Ok(queue) => queue,
+        Err(e) => {
+            error!(error = %e, "the print queue cannot start: no printing");
+            return None;
+        }
+    };
+    let (wake, wakes) = mpsc::sync_channel(WAKE_QUEUE);
+    let thread = std::thread::Builder::new()
+        .name("print-queue".into())
+        .spawn(move || {
+            if let Err(e) = queue.run(&wakes, &stop) {
+                error!(error = %e, "the print task stopped");
+            }
+        });
+    match thread {
+        Ok(thread) => Some((wake, thread)),
+        Err(e) => {
+            error!(error = %e, "cannot start the print task");
+            None
+        }
+    }
+}
+
+fn start_uploading(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Option<(UploadHandle, JoinHandle<()>)> {
+    let store = match Store::open(&config.kiosk.data_dir, local_now()) {
+        Ok((store, _)) => store,
+        Err(e) => {
+            error!(error = %e, "the uploader cannot open the store: no uploads");
+            return None;
+        }
+    };
+    let uploader = match uploader_from_config(config, store, Arc::clone(&clock)) {
+        Ok(uploader) => uploader,
+        Err(e) => {
+            warn!(error = %e, "uploads are off until this is fixed; concerns wait in the outbox");
+            return None;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            error!(error = %e, "cannot start the upload runtime: no uploads");
+            return None;
+        }
+    };
+    let schedule = Schedule::from_config(config);
+    let (handle_sender, handle_receiver) = mpsc::sync_channel(1);
+    let thread = std::thread::Builder::new()
+        .name("uploader".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let (handle, task) = schedule::spawn(uploader, schedule, clock);
+                let _ = handle_sender.send(handle);
+                if let Err(e) = task.await {
+                    error!(error = %e, "the uploader stopped");
+                }
+            });
+            info!("uploader stopped");
+        });
+    let thread = match thread {
+        Ok(thread) => thread,
+        Err(e) => {
+            error!(error = %e, "cannot start the uploader");
+            return None;
+        }
+    };
+    match handle_receiver.recv() {
+        Ok(handle) => Some((handle, thread)),
+        Err(_) => {
+            error!("the uploader did not start");
+            None
+        }
+    }
+}
+
+/// The configured printer, telling the UI thread every status the print task sees, so Done can
+/// say "the printer needs attention" and staff see it too.
+struct ReportingPrinter {
+    inner: Box<dyn PrinterPort>,
+}
+
+fn report(status: PrinterStatus) {
+    // The window may be gone while the task stops; nobody to tell then.
+    let _ = slint::invoke_from_event_loop(move || {
+        Controller::with_current(|c| c.printer_status_changed(status));
+    });
+}
+
+impl PrinterPort for ReportingPrinter {
+    fn status(&mut self) -> PrinterStatus {
+        let status = self.inner.status();
+        report(status);
+        status
+    }
+
+    fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
+        let sent = self.inner.send(job);
+        if let Err(PrinterError::NotReady(status)) = &sent {
+            report(*status);
+        }
+        sent
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}

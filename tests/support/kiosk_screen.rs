@@ -1,0 +1,92 @@
+//! The kiosk's touch screen for headless tests: the real window on Slint's testing backend with
+//! mock time, a real store in a temporary folder, and taps on elements found by their
+//! accessible label and role, as a screen reader would find them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
+use concern_kiosk::clock::ManualClock;
+use concern_kiosk::config::Config;
+use concern_kiosk::store::Store;
+use concern_kiosk::ui::{AppWindow, Controller};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use slint::platform::PointerEventButton;
+use slint::{ComponentHandle, PhysicalSize};
+
+use super::TestKiosk;
+
+/// The moment every screen test starts at: a Thursday morning at the community centre.
+pub const SCREEN_TEST_START: &str = "2026-11-26T10:30:00+08:00";
+
+pub struct KioskScreen {
+    pub window: AppWindow,
+    pub controller: Controller,
+    pub kiosk: TestKiosk,
+}
+
+/// The kiosk window at the reference panel's size (1280×800), showing Home; `edit` may change
+/// the reference config first.
+pub fn open_screen(edit: impl FnOnce(&mut Config)) -> KioskScreen {
+    i_slint_backend_testing::init_no_event_loop();
+    let kiosk = TestKiosk::new();
+    let mut config = kiosk.load_config();
+    edit(&mut config);
+    let now = start();
+    let (store, _) = Store::open(&kiosk.data_dir(), now).expect("open the store");
+    let window = AppWindow::new().expect("make the window");
+    window.window().set_size(PhysicalSize::new(1280, 800));
+    let controller = Controller::new(
+        &window,
+        config,
+        store,
+        Arc::new(ManualClock::new(now)),
+        None,
+    );
+    window.show().expect("show the window");
+    KioskScreen {
+        window,
+        controller,
+        kiosk,
+    }
+}
+
+pub fn start() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(SCREEN_TEST_START).expect("the start time parses")
+}
+
+impl KioskScreen {
+    /// The visible elements with this label (a button's text is its label).
+    pub fn find(&self, label: &str) -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(&self.window, label)
+            .filter(|e| e.is_valid() && e.computed_opacity() > 0.0)
+            .collect()
+    }
+
+    pub fn button(&self, label: &str) -> ElementHandle {
+        self.find(label)
+            .into_iter()
+            .find(|e| {
+                matches!(
+                    e.accessible_role(),
+                    Some(AccessibleRole::Button | AccessibleRole::Checkbox)
+                )
+            })
+            .unwrap_or_else(|| panic!("no button `{label}` on screen"))
+    }
+
+    pub fn tap(&self, label: &str) {
+        self.button(label)
+            .mock_single_click(PointerEventButton::Left);
+    }
+
+    pub fn shows(&self, label: &str) -> bool {
+        !self.find(label).is_empty()
+    }
+
+    /// The kiosk's store, opened afresh (as an auditor would).
+    pub fn store(&self) -> Store {
+        Store::open(&self.kiosk.data_dir(), start())
+            .expect("open the store")
+            .0
+    }
+}
