@@ -42,6 +42,8 @@ pub struct Config {
     #[serde(default)]
     pub retention: RetentionSection,
     #[serde(default)]
+    pub backup: BackupSection,
+    #[serde(default)]
     pub triage: TriageRules,
     #[serde(default, rename = "place")]
     pub places: Vec<Place>,
@@ -193,6 +195,36 @@ pub struct StaffSection {
     /// An argon2id PHC string; the staff menu is locked while it is missing.
     #[serde(default)]
     pub pin_hash: Option<String>,
+}
+
+/// The nightly integrity check and database backup.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSection {
+    /// The quiet hour: the first check at or after it each day backs up.
+    #[serde(default = "default_backup_at", deserialize_with = "clock_time")]
+    pub at: NaiveTime,
+    /// How many backups stay in `backups/` of the data folder.
+    #[serde(default = "default_backups_kept")]
+    pub keep: u32,
+}
+
+impl Default for BackupSection {
+    fn default() -> Self {
+        BackupSection {
+            at: default_backup_at(),
+            keep: default_backups_kept(),
+        }
+    }
+}
+
+/// Half past three: the centre is closed, nobody files, the uploader is outside active hours.
+fn default_backup_at() -> NaiveTime {
+    NaiveTime::from_hms_opt(3, 30, 0).unwrap_or(NaiveTime::MIN)
+}
+/// A week of nights: a problem noticed on Monday can still be undone from last Monday.
+fn default_backups_kept() -> u32 {
+    7
 }
 
 #[derive(Debug, Clone, Deserialize)]

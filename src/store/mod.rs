@@ -26,10 +26,12 @@ use rusqlite::{
 use thiserror::Error;
 use tracing::{error, info, warn};
 
+mod backup;
 pub(crate) mod concern_row;
 mod print_jobs;
 mod upload_outbox;
 
+pub use backup::{BACKUP_DIR, BackupReport};
 pub use print_jobs::{JobKind, JobState, PrintJob};
 pub use upload_outbox::{RejectedBatch, StoredBatch, UploadStatus, utc_text};
 

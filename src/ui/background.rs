@@ -1,11 +1,12 @@
 //! The kiosk's background work while the window runs: the print queue on its own thread
-//! (holding the printer lock) and the uploader on a tokio runtime thread. Both report back to the
-//! UI thread with `slint::invoke_from_event_loop`.
+//! (holding the printer lock), the uploader on a tokio runtime thread, and the nightly check and
+//! backup. The first two report back to the UI thread with `slint::invoke_from_event_loop`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tracing::{error, info, warn};
 
@@ -14,6 +15,7 @@ use super::controller::Controller;
 use crate::app::local_now;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::maintenance;
 use crate::printer::print_queue::PrintQueue;
 use crate::printer::printer_lock::PrinterLock;
 use crate::printer::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, open_printer};
@@ -33,6 +35,8 @@ pub struct BackgroundTasks {
     /// Kept for the staff menu's "upload now"; dropping it ends the uploader.
     upload: Option<UploadHandle>,
     upload_thread: Option<JoinHandle<()>>,
+    /// The nightly check and backup; it ends with `print_stop` too.
+    maintenance_thread: Option<JoinHandle<()>>,
 }
 
 impl BackgroundTasks {
@@ -50,9 +54,13 @@ impl BackgroundTasks {
         // uploader's inbox closes.
         self.print_wake = None;
         self.upload = None;
-        for thread in [self.print_thread.take(), self.upload_thread.take()]
-            .into_iter()
-            .flatten()
+        for thread in [
+            self.print_thread.take(),
+            self.upload_thread.take(),
+            self.maintenance_thread.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             if thread.join().is_err() {
                 error!("a background task panicked");
@@ -73,6 +81,7 @@ pub fn start(
         Some((wake, thread)) => (Some(wake), Some(thread)),
         None => (None, None),
     };
+    let maintenance_thread = start_maintenance(config, Arc::clone(&clock), Arc::clone(&print_stop));
     let (upload, upload_thread) = match start_uploading(config, clock) {
         Some((handle, thread)) => (Some(handle), Some(thread)),
         None => (None, None),
@@ -83,6 +92,57 @@ pub fn start(
         print_thread,
         upload,
         upload_thread,
+        maintenance_thread,
+    }
+}
+
+/// How often the maintenance thread looks at the clock: the backup hour is met within a minute,
+/// and a stop request within a second.
+const MAINTENANCE_CHECKS: Duration = Duration::from_secs(60);
+const STOP_CHECKS: Duration = Duration::from_secs(1);
+
+/// The nightly integrity check and backup, on a thread of its own with its own connection so
+/// that a backup never holds up filing or printing.
+fn start_maintenance(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    stop: Arc<AtomicBool>,
+) -> Option<JoinHandle<()>> {
+    let config = config.clone();
+    let thread = std::thread::Builder::new()
+        .name("maintenance".into())
+        .spawn(move || {
+            let store = match Store::open(&config.kiosk.data_dir, clock.now()) {
+                Ok((store, _)) => store,
+                Err(e) => {
+                    error!(error = %e, "the maintenance task cannot open the store: no backups");
+                    return;
+                }
+            };
+            while !stop.load(Ordering::Relaxed) {
+                match maintenance::nightly_tick(&store, &config, clock.now()) {
+                    Ok(Some(report)) => info!(
+                        backup = %report.path.display(),
+                        concerns = report.concerns,
+                        removed = report.removed,
+                        "nightly backup made and checked"
+                    ),
+                    Ok(None) => {}
+                    Err(e) => error!(error = %e, "the nightly check or backup failed"),
+                }
+                let mut waited = Duration::ZERO;
+                while waited < MAINTENANCE_CHECKS && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(STOP_CHECKS);
+                    waited += STOP_CHECKS;
+                }
+            }
+        });
+    match thread {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            error!(error = %e, "cannot start the maintenance task: no backups");
+            None
+        }
     }
 }
 
