@@ -208,6 +208,19 @@ impl From<crate::upload::wire::WireConcern> for Concern {
 }
 
 impl Draft {
+    /// A draft of one preset phrase and nothing else: the touchscreen's quickest path
+    /// (category, phrase, submit), anonymous and with no place.
+    pub fn preset(category: &str, phrase: &str, lang: Lang) -> Draft {
+        Draft {
+            category: category.to_string(),
+            phrases: vec![phrase.to_string()],
+            text: None,
+            location: None,
+            phone: None,
+            lang,
+        }
+    }
+
     /// Checks the draft against the config and the limits, cleans every user text, and gives
     /// it an id, the filing time and its triage. `now` is the kiosk's local time.
     pub fn validate(

@@ -153,14 +153,7 @@ fn a_raster_receipt_arrives_as_its_preview_dot_for_dot_with_a_readable_qr() {
 fn filed_concern_and_queue(kiosk: &TestKiosk) -> (String, PrintQueue) {
     let config = kiosk.load_config();
     let (mut store, _) = Store::open(&config.kiosk.data_dir, local_now()).unwrap();
-    let draft = Draft {
-        category: "sanitation".into(),
-        phrases: vec!["1".into()],
-        text: None,
-        location: None,
-        phone: None,
-        lang: Lang::ZhCn,
-    };
+    let draft = Draft::preset("sanitation", "1", Lang::ZhCn);
     let concern = store
         .file_concern(draft.validate(&config, local_now()).unwrap(), "A")
         .unwrap();

@@ -60,14 +60,7 @@ fn kiosk_with_one_concern(endpoint: &str) -> TestKiosk {
     kiosk.upload_to(endpoint, KIOSK_TOKEN);
     let config = kiosk.load_config();
     let (mut store, _) = Store::open(&config.kiosk.data_dir, SystemClock.now()).unwrap();
-    let draft = Draft {
-        category: "repairs".into(),
-        phrases: vec!["1".into()],
-        text: None,
-        location: None,
-        phone: None,
-        lang: Lang::ZhCn,
-    };
+    let draft = Draft::preset("repairs", "1", Lang::ZhCn);
     store
         .file_concern(draft.validate(&config, SystemClock.now()).unwrap(), "A")
         .unwrap();

@@ -343,14 +343,7 @@ mod tests {
         let mut config = Config::demo().unwrap();
         config.kiosk.data_dir = dir.path().to_path_buf();
         let (mut store, _) = Store::open(dir.path(), local_now()).unwrap();
-        let draft = Draft {
-            category: "repairs".into(),
-            phrases: vec!["1".into()],
-            text: None,
-            location: None,
-            phone: None,
-            lang: Lang::ZhCn,
-        };
+        let draft = Draft::preset("repairs", "1", Lang::ZhCn);
         let concern = store
             .file_concern(draft.validate(&config, local_now()).unwrap(), "A")
             .unwrap();
