@@ -61,18 +61,11 @@ pub fn submit(settings: &Settings, draft: Draft) -> Result<(), CommandError> {
 /// it stays queued and prints when the printer is ready.
 pub fn reprint(settings: &Settings, ticket: &str) -> Result<(), CommandError> {
     let (store, _) = settings.open_store()?;
-    let record = store.concern_by_ticket(ticket)?.ok_or_else(|| {
-        CommandError::Usage(format!("no concern has the ticket number `{ticket}`"))
-    })?;
-    let ticket = &record.concern.ticket;
-    let now = local_now();
-    let job = store.enqueue_print(
-        &JobKind::Receipt {
-            concern_id: record.concern.details.id.to_string(),
-        },
-        now,
-    )?;
-    store.audit(now, "cli", "reprint", ticket)?;
+    let (job, ticket) = store
+        .queue_reprint(ticket, "cli", local_now())?
+        .ok_or_else(|| {
+            CommandError::Usage(format!("no concern has the ticket number `{ticket}`"))
+        })?;
     drop(store);
     let wait = print_and_wait(&settings.config, job, PRINT_WAIT_LIMIT)?;
     report_print(&format!("receipt {ticket}"), &wait);

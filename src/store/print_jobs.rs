@@ -61,6 +61,29 @@ impl Store {
         insert_job(&self.conn, kind, now)
     }
 
+    /// Queues the receipt of the concern with this ticket number again (a resident lost theirs)
+    /// and notes in the audit log who asked. Returns the job and the ticket as stored, or `None`
+    /// when no concern has that number.
+    pub fn queue_reprint(
+        &self,
+        ticket: &str,
+        actor: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let Some(record) = self.concern_by_ticket(ticket)? else {
+            return Ok(None);
+        };
+        let concern = record.concern;
+        let job = self.enqueue_print(
+            &JobKind::Receipt {
+                concern_id: concern.details.id.to_string(),
+            },
+            now,
+        )?;
+        self.audit(now, actor, "reprint", &concern.ticket)?;
+        Ok(Some((job, concern.ticket)))
+    }
+
     /// The newest receipt job of a concern.
     pub fn receipt_job_for(&self, concern_id: &str) -> Result<Option<i64>, StoreError> {
         Ok(self

@@ -573,10 +573,7 @@ impl Controller {
         match filed {
             Ok(concern) => {
                 info!(ticket = %concern.ticket, "concern filed from the touchscreen");
-                if let Some(wake) = &inner.print_wake {
-                    // A full channel means the print task is already awake: nothing lost.
-                    let _ = wake.try_send(());
-                }
+                self.wake_printer();
                 self.show_done(concern);
             }
             Err(reason) => {
@@ -711,21 +708,11 @@ impl Controller {
         let ticket = self.reprint_ticket(&inner.journey.borrow().reprint);
         let now = inner.clock.now();
         let lang = self.lang();
-        let store = inner.store.borrow();
-        let queued = store.concern_by_ticket(&ticket).and_then(|record| {
-            let Some(record) = record else {
-                return Ok(false);
-            };
-            store.enqueue_print(
-                &JobKind::Receipt {
-                    concern_id: record.concern.details.id.to_string(),
-                },
-                now,
-            )?;
-            store.audit(now, STAFF_ACTOR, "reprint", &ticket)?;
-            Ok(true)
-        });
-        drop(store);
+        let queued = inner
+            .store
+            .borrow()
+            .queue_reprint(&ticket, STAFF_ACTOR, now)
+            .map(|job| job.is_some());
         let message = match queued {
             Ok(true) => {
                 self.wake_printer();
