@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod export;
 #[cfg(test)]
 mod golden;
+pub mod health;
 pub mod maintenance;
 pub mod office;
 pub mod printer;

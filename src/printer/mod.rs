@@ -6,12 +6,16 @@ pub mod printer_lock;
 mod serial;
 mod spool;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use thiserror::Error;
 
 pub use serial::SerialPrinter;
 pub use spool::SpoolPrinter;
 
 use crate::config::{Config, PrinterKind};
+use crate::health::Heartbeat;
 
 /// The folder the spool printer writes into, inside the data folder.
 pub const SPOOL_DIR: &str = "spool";
@@ -76,6 +80,9 @@ pub enum PrinterError {
     /// The port went away or stopped taking bytes mid-job: part of it may have printed.
     #[error("the printer stopped taking data: {0}")]
     Interrupted(String),
+    /// The kiosk is shutting down: the piece in progress was finished, the rest was not sent.
+    #[error("the kiosk is shutting down; the job prints again from the start at the next start")]
+    Stopped,
     /// The spool folder (demo printer) cannot be written.
     #[error("cannot write the spool file {path}: {source}")]
     Spool {
@@ -100,13 +107,56 @@ impl RenderedJob {
     }
 }
 
+/// What the print task tells a port while it sends a job: that it is still alive (for the
+/// watchdog, while a long raster job takes minutes at 9600 baud) and whether to stop at the next
+/// chunk boundary (on SIGTERM). Commands that print once use the default: never stop, nobody
+/// listening.
+#[derive(Clone, Default)]
+pub struct SendControl {
+    stop: Option<Arc<AtomicBool>>,
+    heartbeat: Option<Heartbeat>,
+}
+
+impl SendControl {
+    pub fn new(stop: Arc<AtomicBool>, heartbeat: Option<Heartbeat>) -> SendControl {
+        SendControl {
+            stop: Some(stop),
+            heartbeat,
+        }
+    }
+
+    /// Called as bytes go out.
+    pub fn progress(&self) {
+        if let Some(heartbeat) = &self.heartbeat {
+            heartbeat.beat();
+        }
+    }
+
+    pub fn stop_requested(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
+    }
+
+    /// Between two chunks (raster bands): a chunk is a whole printer command, so stopping here
+    /// never leaves the printer half way through one.
+    pub fn before_chunk(&self) -> Result<(), PrinterError> {
+        self.progress();
+        if self.stop_requested() {
+            return Err(PrinterError::Stopped);
+        }
+        Ok(())
+    }
+}
+
 /// A way to reach paper. Tests inject faults through it; the kiosk uses [`SerialPrinter`] or
 /// [`SpoolPrinter`].
 pub trait PrinterPort: Send {
     /// The printer's real-time status (re-opening a port that went away).
     fn status(&mut self) -> PrinterStatus;
-    /// Sends every chunk and returns once the printer has taken them all.
-    fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError>;
+    /// Sends every chunk and returns once the printer has taken them all, or
+    /// [`PrinterError::Stopped`] at a chunk boundary when `control` asks to stop.
+    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError>;
     /// What the test page and `doctor` say about this printer, e.g. `/dev/ttyUSB0 at 9600 baud`.
     fn describe(&self) -> String;
 }

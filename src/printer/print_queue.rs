@@ -3,14 +3,13 @@
 //! concern never waits for it: the store queues the job, this task prints it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use tracing::{info, warn};
 
 use super::printer_lock::PrinterLock;
-use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
+use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl};
 use crate::app::local_now;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, PrintMode};
@@ -32,6 +31,8 @@ pub enum DrainOutcome {
     Empty,
     /// The printer cannot print now; the jobs wait.
     Blocked(PrinterStatus),
+    /// The kiosk is shutting down; the jobs left wait for the next start.
+    Stopped,
 }
 
 pub struct PrintQueue {
@@ -41,6 +42,8 @@ pub struct PrintQueue {
     last_status: Option<PrinterStatus>,
     /// The clock the closing-time summary is scheduled by.
     clock: Arc<dyn Clock>,
+    /// The stop request and heartbeat of the running kiosk; none for a one-off command.
+    control: SendControl,
     /// Held for the queue's life: only the lock holder may talk to the printer.
     _owner: PrinterLock,
 }
@@ -67,6 +70,7 @@ impl PrintQueue {
             config,
             last_status: None,
             clock: Arc::new(SystemClock),
+            control: SendControl::default(),
             _owner: owner,
         })
     }
@@ -74,6 +78,12 @@ impl PrintQueue {
     /// Schedules the closing-time summary by `clock` instead of the system clock.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> PrintQueue {
         self.clock = clock;
+        self
+    }
+
+    /// Stops at the next chunk boundary once `control` asks, and reports in through it.
+    pub fn with_control(mut self, control: SendControl) -> PrintQueue {
+        self.control = control;
         self
     }
 
@@ -95,6 +105,10 @@ impl PrintQueue {
     /// fault.
     pub fn drain(&mut self) -> Result<DrainOutcome, StoreError> {
         while let Some(job) = self.store.next_print_job()? {
+            self.control.progress();
+            if self.control.stop_requested() {
+                return Ok(DrainOutcome::Stopped);
+            }
             let status = self.check_printer();
             if !status.can_print() {
                 self.store
@@ -110,10 +124,22 @@ impl PrintQueue {
                 }
             };
             self.store.start_print_job(job.id, local_now())?;
-            match self.printer.send(&rendered) {
+            match self.printer.send(&rendered, &self.control) {
                 Ok(()) => {
                     self.store.finish_print_job(job.id, local_now())?;
                     info!(job = job.id, name = %rendered.name, bytes = rendered.byte_len(), "printed");
+                }
+                Err(PrinterError::Stopped) => {
+                    info!(
+                        job = job.id,
+                        "shutting down between two bands: the job waits for the next start"
+                    );
+                    self.store.defer_print_job(
+                        job.id,
+                        &PrinterError::Stopped.to_string(),
+                        local_now(),
+                    )?;
+                    return Ok(DrainOutcome::Stopped);
                 }
                 Err(e) => {
                     warn!(job = job.id, error = %e, "print job interrupted; it stays queued");
@@ -130,12 +156,14 @@ impl PrintQueue {
         Ok(DrainOutcome::Empty)
     }
 
-    /// Runs until `stop` is set: queues the day's summary at closing time (once a day), drains
-    /// the queue whenever `wake` says a job was queued, and polls the printer (often while it
-    /// has a fault, now and then while idle). The print task owns the closing-time summary
-    /// because it is the part of the kiosk that runs all day and prints.
-    pub fn run(&mut self, wake: &Receiver<()>, stop: &AtomicBool) -> Result<(), StoreError> {
-        while !stop.load(Ordering::Relaxed) {
+    /// Runs until its control asks it to stop or `wake` closes: queues the day's summary at
+    /// closing time (once a day), drains the queue whenever `wake` says a job was queued, and
+    /// polls the printer (often while it has a fault, now and then while idle). The print task
+    /// owns the closing-time summary because it is the part of the kiosk that runs all day and
+    /// prints.
+    pub fn run(&mut self, wake: &Receiver<()>) -> Result<(), StoreError> {
+        while !self.control.stop_requested() {
+            self.control.progress();
             if let Some(job) =
                 summary::schedule_tick(&mut self.store, &self.config, self.clock.now())?
             {
@@ -147,6 +175,7 @@ impl PrintQueue {
                     IDLE_POLL_INTERVAL
                 }
                 DrainOutcome::Blocked(_) => FAULT_POLL_INTERVAL,
+                DrainOutcome::Stopped => return Ok(()),
             };
             match wake.recv_timeout(wait) {
                 Ok(()) | Err(RecvTimeoutError::Timeout) => {}
@@ -293,6 +322,7 @@ pub fn print_and_wait(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
     use super::*;
@@ -326,7 +356,7 @@ mod tests {
         fn status(&mut self) -> PrinterStatus {
             *self.status.lock().unwrap()
         }
-        fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
+        fn send(&mut self, job: &RenderedJob, _: &SendControl) -> Result<(), PrinterError> {
             if std::mem::take(&mut *self.fail_next_send.lock().unwrap()) {
                 return Err(PrinterError::Interrupted("cable pulled".into()));
             }
@@ -429,13 +459,11 @@ mod tests {
             .and_local_timezone(*local_now().offset())
             .unwrap();
         let clock = Arc::new(crate::clock::ManualClock::new(closing));
-        let mut queue = queue.with_clock(clock);
+        let queue = queue.with_clock(clock);
         let (wake, woken) = std::sync::mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
-        let task = {
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || queue.run(&woken, &stop))
-        };
+        let mut queue = queue.with_control(SendControl::new(Arc::clone(&stop), None));
+        let task = std::thread::spawn(move || queue.run(&woken));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while printer.printed().len() < 2 && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
@@ -444,5 +472,62 @@ mod tests {
         wake.send(()).unwrap();
         task.join().unwrap().unwrap();
         assert_eq!(printer.printed(), [receipt, format!("summary-{today}")]);
+    }
+
+    /// A port that sends chunk by chunk like the serial one, and gets a stop request (SIGTERM)
+    /// while the first chunk goes out.
+    struct StoppedMidJob {
+        stop: Arc<AtomicBool>,
+        chunks_sent: Arc<Mutex<usize>>,
+    }
+
+    impl PrinterPort for StoppedMidJob {
+        fn status(&mut self) -> PrinterStatus {
+            PrinterStatus::Ready
+        }
+        fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
+            for _ in &job.chunks {
+                control.before_chunk()?;
+                *self.chunks_sent.lock().unwrap() += 1;
+                self.stop.store(true, Ordering::Relaxed);
+            }
+            Ok(())
+        }
+        fn describe(&self) -> String {
+            "stopping printer".into()
+        }
+    }
+
+    #[test]
+    fn a_stop_mid_job_finishes_the_band_and_leaves_the_job_for_the_next_start() {
+        let printer = FaultyPrinter::new();
+        let (dir, queue, receipt) = queue_with_one_concern(&printer);
+        let mut config = queue.config.clone();
+        config.printer.mode = PrintMode::Raster;
+        let store = Store::open(dir.path(), local_now()).unwrap().0;
+        drop(queue);
+        let stop = Arc::new(AtomicBool::new(false));
+        let chunks_sent = Arc::new(Mutex::new(0));
+        let port = StoppedMidJob {
+            stop: Arc::clone(&stop),
+            chunks_sent: Arc::clone(&chunks_sent),
+        };
+        let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
+        let mut queue = PrintQueue::new(store, Box::new(port), config.clone(), lock)
+            .unwrap()
+            .with_control(SendControl::new(Arc::clone(&stop), None));
+        assert_eq!(queue.drain().unwrap(), DrainOutcome::Stopped);
+        assert_eq!(*chunks_sent.lock().unwrap(), 1, "one band, then stop");
+        let (state, reason) = job_state(&queue);
+        assert_eq!(state, JobState::Pending);
+        assert!(reason.unwrap().contains("shutting down"));
+        drop(queue);
+
+        // The next start prints it, from the top.
+        let store = Store::open(dir.path(), local_now()).unwrap().0;
+        let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
+        let mut queue = PrintQueue::new(store, Box::new(printer.clone()), config, lock).unwrap();
+        assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
+        assert_eq!(printer.printed(), [receipt]);
     }
 }

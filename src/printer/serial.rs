@@ -9,7 +9,7 @@ use std::time::Duration;
 use serialport::{ClearBuffer, SerialPort, TTYPort};
 use tracing::{info, warn};
 
-use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
+use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl};
 use crate::config::{FlowControl, PrinterSection, StatusQuery};
 
 /// `DLE EOT n`: transmit real-time status. Exactly three bytes (some libraries add a fourth,
@@ -230,17 +230,25 @@ impl PrinterPort for SerialPrinter {
         }
     }
 
-    fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
+    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
         let stall = self.timeouts.stall;
         let port = self
             .port()
             .ok_or(PrinterError::NotReady(PrinterStatus::Disconnected))?;
-        let sent = job.chunks.iter().try_for_each(|chunk| {
-            chunk
+        let mut sent = Ok(());
+        for chunk in &job.chunks {
+            control.before_chunk()?;
+            sent = chunk
                 .chunks(WRITE_PIECE)
-                .try_for_each(|piece| port.write_all(piece))
-                .and_then(|()| drain_output(port, stall))
-        });
+                .try_for_each(|piece| {
+                    control.progress();
+                    port.write_all(piece)
+                })
+                .and_then(|()| drain_output(port, stall));
+            if sent.is_err() {
+                break;
+            }
+        }
         sent.map_err(|e| {
             self.port = None;
             PrinterError::Interrupted(e.to_string())

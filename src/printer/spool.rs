@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob};
+use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl};
 
 pub struct SpoolPrinter {
     dir: PathBuf,
@@ -53,7 +53,9 @@ impl PrinterPort for SpoolPrinter {
         }
     }
 
-    fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
+    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
+        // A file is written whole: stopping half way would only leave a confusing half file.
+        control.before_chunk()?;
         fs::create_dir_all(&self.dir).map_err(|source| PrinterError::Spool {
             path: self.dir.clone(),
             source,

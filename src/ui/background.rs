@@ -1,6 +1,7 @@
 //! The kiosk's background work while the window runs: the print queue on its own thread
 //! (holding the printer lock), the uploader on a tokio runtime thread, and the nightly check and
-//! backup. The first two report back to the UI thread with `slint::invoke_from_event_loop`.
+//! backup. The first two report back to the UI thread with `slint::invoke_from_event_loop` and
+//! report in to the watchdog's health board; `stop` ends all three at a safe point.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,6 +9,7 @@ use std::sync::mpsc::{self, SyncSender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use tokio::sync::oneshot;
 use tracing::{error, info, warn};
 
 use super::AppWindow;
@@ -15,10 +17,13 @@ use super::controller::Controller;
 use crate::app::local_now;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::health::{HealthBoard, Task};
 use crate::maintenance;
 use crate::printer::print_queue::PrintQueue;
 use crate::printer::printer_lock::PrinterLock;
-use crate::printer::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, open_printer};
+use crate::printer::{
+    PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl, open_printer,
+};
 use crate::store::Store;
 use crate::upload::schedule::{self, Schedule, UploadHandle};
 use crate::upload::uploader_from_config;
@@ -32,8 +37,11 @@ pub struct BackgroundTasks {
     print_wake: Option<SyncSender<()>>,
     print_stop: Arc<AtomicBool>,
     print_thread: Option<JoinHandle<()>>,
-    /// Kept for the staff menu's "upload now"; dropping it ends the uploader.
+    /// Kept for the staff menu's "upload now".
     upload: Option<UploadHandle>,
+    /// Sending (or dropping) it ends the uploader, even in the middle of a request: a batch
+    /// cut off goes again later under the same idempotency key.
+    upload_stop: Option<oneshot::Sender<()>>,
     upload_thread: Option<JoinHandle<()>>,
     /// The nightly check and backup; it ends with `print_stop` too.
     maintenance_thread: Option<JoinHandle<()>>,
@@ -48,12 +56,16 @@ impl BackgroundTasks {
         self.upload.clone()
     }
 
+    /// Ends the tasks and waits for them: the print task after the band it is sending (its job
+    /// prints again at the next start), the uploader at once, the maintenance thread after the
+    /// backup it may be making. No database transaction is cut: each is synchronous and done
+    /// before its task looks at the stop request.
     pub fn stop(mut self) {
         self.print_stop.store(true, Ordering::Relaxed);
-        // Dropping the senders ends both loops: the print task's wait returns Disconnected, the
-        // uploader's inbox closes.
+        // Dropping the sender wakes the print task from its wait (Disconnected).
         self.print_wake = None;
         self.upload = None;
+        self.upload_stop = None;
         for thread in [
             self.print_thread.take(),
             self.upload_thread.take(),
@@ -75,22 +87,24 @@ pub fn start(
     config: &Config,
     clock: Arc<dyn Clock>,
     _window: slint::Weak<AppWindow>,
+    health: &HealthBoard,
 ) -> BackgroundTasks {
     let print_stop = Arc::new(AtomicBool::new(false));
-    let (print_wake, print_thread) = match start_printing(config, Arc::clone(&print_stop)) {
+    let (print_wake, print_thread) = match start_printing(config, Arc::clone(&print_stop), health) {
         Some((wake, thread)) => (Some(wake), Some(thread)),
         None => (None, None),
     };
     let maintenance_thread = start_maintenance(config, Arc::clone(&clock), Arc::clone(&print_stop));
-    let (upload, upload_thread) = match start_uploading(config, clock) {
-        Some((handle, thread)) => (Some(handle), Some(thread)),
-        None => (None, None),
+    let (upload, upload_stop, upload_thread) = match start_uploading(config, clock, health) {
+        Some((handle, stop, thread)) => (Some(handle), Some(stop), Some(thread)),
+        None => (None, None, None),
     };
     BackgroundTasks {
         print_wake,
         print_stop,
         print_thread,
         upload,
+        upload_stop,
         upload_thread,
         maintenance_thread,
     }
@@ -149,6 +163,7 @@ fn start_maintenance(
 fn start_printing(
     config: &Config,
     stop: Arc<AtomicBool>,
+    health: &HealthBoard,
 ) -> Option<(SyncSender<()>, JoinHandle<()>)> {
     let data_dir = &config.kiosk.data_dir;
     let lock = match PrinterLock::try_acquire(data_dir) {
@@ -181,11 +196,15 @@ fn start_printing(
             return None;
         }
     };
+    // From here on the watchdog waits for the print task: if it ends on an error, its silence
+    // gets the kiosk restarted, which is how a broken print task is retried.
+    let heartbeat = health.register(Task::PrintTask);
+    queue = queue.with_control(SendControl::new(stop, Some(heartbeat)));
     let (wake, wakes) = mpsc::sync_channel(WAKE_QUEUE);
     let thread = std::thread::Builder::new()
         .name("print-queue".into())
         .spawn(move || {
-            if let Err(e) = queue.run(&wakes, &stop) {
+            if let Err(e) = queue.run(&wakes) {
                 error!(error = %e, "the print task stopped");
             }
         });
@@ -201,7 +220,8 @@ fn start_printing(
 fn start_uploading(
     config: &Config,
     clock: Arc<dyn Clock>,
-) -> Option<(UploadHandle, JoinHandle<()>)> {
+    health: &HealthBoard,
+) -> Option<(UploadHandle, oneshot::Sender<()>, JoinHandle<()>)> {
     let store = match Store::open(&config.kiosk.data_dir, local_now()) {
         Ok((store, _)) => store,
         Err(e) => {
@@ -226,16 +246,23 @@ fn start_uploading(
             return None;
         }
     };
+    let uploader = uploader.with_heartbeat(health.register(Task::Uploader));
     let schedule = Schedule::from_config(config);
     let (handle_sender, handle_receiver) = mpsc::sync_channel(1);
+    let (stop, stop_requested) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("uploader".into())
         .spawn(move || {
             runtime.block_on(async move {
                 let (handle, task) = schedule::spawn(uploader, schedule, clock);
                 let _ = handle_sender.send(handle);
-                if let Err(e) = task.await {
-                    error!(error = %e, "the uploader stopped");
+                let abort = task.abort_handle();
+                tokio::select! {
+                    joined = task => if let Err(e) = joined {
+                        error!(error = %e, "the uploader stopped");
+                    },
+                    // A value or a dropped sender: either way the kiosk is stopping.
+                    _ = stop_requested => abort.abort(),
                 }
             });
             info!("uploader stopped");
@@ -248,7 +275,7 @@ fn start_uploading(
         }
     };
     match handle_receiver.recv() {
-        Ok(handle) => Some((handle, thread)),
+        Ok(handle) => Some((handle, stop, thread)),
         Err(_) => {
             error!("the uploader did not start");
             None
@@ -276,8 +303,8 @@ impl PrinterPort for ReportingPrinter {
         status
     }
 
-    fn send(&mut self, job: &RenderedJob) -> Result<(), PrinterError> {
-        let sent = self.inner.send(job);
+    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
+        let sent = self.inner.send(job, control);
         if let Err(PrinterError::NotReady(status)) = &sent {
             report(*status);
         }

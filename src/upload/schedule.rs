@@ -16,6 +16,9 @@ use crate::store::StoreError;
 
 /// A day and a bit: the schedule always has a round within that span.
 const SEARCH_MINUTES: i64 = 2 * 24 * 60;
+/// The longest the uploader sleeps at once: well inside the watchdog's silence limit, and cheap
+/// (one indexed query per wake-up).
+const WAIT_SLICE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The uploader's timetable, from the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +109,7 @@ async fn run<C: OfficeClient>(
     mut inbox: mpsc::Receiver<RoundReply>,
 ) {
     loop {
+        uploader.report_in();
         let now = clock.now();
         let wake = match next_wake(&uploader, &schedule, now) {
             Ok(wake) => wake,
@@ -115,9 +119,12 @@ async fn run<C: OfficeClient>(
             }
         };
         let wait = (wake - now.naive_local()).to_std().unwrap_or_default();
+        // Long waits go in slices, so the watchdog hears from a sleeping uploader and a clock
+        // set forward (NTP after a cold boot) is noticed within a slice.
+        let round_due = wait <= WAIT_SLICE;
         tokio::select! {
-            () = tokio::time::sleep(wait) => {
-                if let Err(e) = uploader.round(RoundMode::Scheduled).await {
+            () = tokio::time::sleep(wait.min(WAIT_SLICE)) => {
+                if round_due && let Err(e) = uploader.round(RoundMode::Scheduled).await {
                     warn!(error = %e, "upload round failed");
                 }
             }

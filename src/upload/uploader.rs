@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::backoff::retry_delay;
 use super::office_client::{OfficeClient, UploadError};
 use crate::clock::Clock;
+use crate::health::Heartbeat;
 use crate::store::{Store, StoreError, UploadStatus, utc_text};
 
 /// The most JSON one batch may carry: 256 KiB keeps a batch well inside the office's 4 MiB
@@ -108,6 +109,9 @@ pub struct Uploader<C: OfficeClient> {
     kiosk_id: String,
     max_batch: u32,
     retention: TimeDelta,
+    /// The running kiosk's watchdog line; each batch reports in, since a round through a slow
+    /// link can take many request timeouts.
+    heartbeat: Option<Heartbeat>,
 }
 
 impl<C: OfficeClient> Uploader<C> {
@@ -126,6 +130,19 @@ impl<C: OfficeClient> Uploader<C> {
             kiosk_id: kiosk_id.to_string(),
             max_batch,
             retention: TimeDelta::days(i64::from(retention_days)),
+            heartbeat: None,
+        }
+    }
+
+    pub fn with_heartbeat(mut self, heartbeat: Heartbeat) -> Uploader<C> {
+        self.heartbeat = Some(heartbeat);
+        self
+    }
+
+    /// Tells the watchdog the uploader is still working (or still waiting on purpose).
+    pub fn report_in(&self) {
+        if let Some(heartbeat) = &self.heartbeat {
+            heartbeat.beat();
         }
     }
 
@@ -138,6 +155,7 @@ impl<C: OfficeClient> Uploader<C> {
     pub async fn round(&mut self, mode: RoundMode) -> Result<RoundReport, StoreError> {
         let mut batches = Vec::new();
         loop {
+            self.report_in();
             let now = self.clock.now();
             let waiting = self.store.waiting_batch(mode == RoundMode::Now)?;
             let batch = match waiting {

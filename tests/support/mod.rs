@@ -3,10 +3,13 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod display;
 pub mod fault_proxy;
+pub mod freeze;
 pub mod kiosk_screen;
 pub mod office;
 pub mod printer_emulator;
+pub mod systemd_notify;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
