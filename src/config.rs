@@ -838,6 +838,22 @@ mod tests {
         );
         assert_eq!(config.printer.kind, PrinterKind::Serial);
         assert_eq!(config.triage.red.follow_up_every_days, 14);
+        // The paths the unit and the udev rule in firmware-config/ give the kiosk.
+        assert_eq!(
+            config.kiosk.data_dir,
+            PathBuf::from("/var/lib/concern-kiosk"),
+            "the unit's StateDirectory"
+        );
+        assert_eq!(
+            config.printer.port.as_deref(),
+            Some(std::path::Path::new("/dev/receipt-printer")),
+            "the udev rule's SYMLINK"
+        );
+        assert_eq!(
+            config.upload.token_file,
+            PathBuf::from("/etc/concern-kiosk/office-token"),
+            "the unit's ConfigurationDirectory"
+        );
     }
 
     #[test]
