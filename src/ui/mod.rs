@@ -31,11 +31,14 @@ pub fn run(settings: &Settings) -> Result<(), CommandError> {
     let config = settings.config.clone();
     let (store, _) = settings.open_store()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let signals =
-        ShutdownSignals::listen().map_err(|e| anyhow::anyhow!("cannot listen for SIGTERM: {e}"))?;
     // Slint's error says why (no display, no DRM device…); keep it in the one line staff see.
     let window =
         AppWindow::new().map_err(|e| anyhow::anyhow!("cannot open the kiosk window: {e}"))?;
+    // Only now: the signal thread reaches the event loop through the backend the window has
+    // just created; before it, a signal would make Slint start a backend on the wrong thread.
+    // (A SIGTERM before this point ends the process the default way; nothing is under way.)
+    let signals =
+        ShutdownSignals::listen().map_err(|e| anyhow::anyhow!("cannot listen for SIGTERM: {e}"))?;
     let health = HealthBoard::new();
     let tasks = background::start(&config, Arc::clone(&clock), window.as_weak(), &health);
     let controller = Controller::new(&window, config.clone(), store, clock, tasks.print_wake());
