@@ -116,8 +116,10 @@ fn wait_for_pings_to_stop(
     None
 }
 
-#[test]
-fn systemd_hears_ready_then_pings_which_stop_while_the_print_task_hangs() {
+/// READY, then pings; the thread `thread` of the kiosk is held still (as a task stuck in a
+/// driver or a library call would be) and the pings stop, with the log naming `task`; released,
+/// the pings resume; SIGTERM ends the kiosk with exit code 0 and STOPPING=1.
+fn pings_stop_while_one_task_hangs(thread: &str, task: &str) {
     let display = VirtualDisplay::start();
     let kiosk = TestKiosk::new();
     short_timeouts(&kiosk);
@@ -142,8 +144,8 @@ fn systemd_hears_ready_then_pings_which_stop_while_the_print_task_hangs() {
         notify.transcript()
     );
 
-    // The print task hangs; the UI loop and the uploader go on reporting in.
-    let frozen = FrozenThread::freeze(child.id(), "print-queue");
+    // One task hangs; the other two go on reporting in.
+    let frozen = FrozenThread::freeze(child.id(), thread);
     let frozen_at = Instant::now();
     let pings_while_within_limit = wait_for_pings_to_stop(
         &notify,
@@ -153,13 +155,13 @@ fn systemd_hears_ready_then_pings_which_stop_while_the_print_task_hangs() {
     )
     .unwrap_or_else(|| {
         panic!(
-            "watchdog pings went on with the print task stopped for {:?}; log:\n{}",
+            "watchdog pings went on with the {task} stopped for {:?}; log:\n{}",
             frozen_at.elapsed(),
             log_text(&log)
         )
     });
     // A task may be quiet for a while (a slow printer, a slow office): pings stop only once
-    // the print task has been silent longer than the limit, not at once.
+    // it has been silent longer than the limit, not at once.
     assert!(
         pings_while_within_limit >= 5,
         "pings stopped after only {pings_while_within_limit}: the silence limit is not honoured"
@@ -169,21 +171,24 @@ fn systemd_hears_ready_then_pings_which_stop_while_the_print_task_hangs() {
         "the kiosk must stay up: restarting it is systemd's call"
     );
     let log_now = log_text(&log);
-    let stop_line = log_now
+    let named: Vec<&str> = log_now
         .lines()
-        .find(|line| line.contains(STOPPED_PINGING))
-        .unwrap_or_default();
+        .filter(|line| line.contains(STOPPED_PINGING))
+        .collect();
     assert!(
-        stop_line.contains("print task") && !stop_line.contains("UI loop"),
-        "the log must name the silent task, and only it: {stop_line:?}"
+        !named.is_empty()
+            && named
+                .iter()
+                .all(|line| line.contains(&format!("task=\"{task}\""))),
+        "the log must name the {task}, and only it: {named:?}"
     );
 
-    // Released, the print task reports in again and so do the pings.
+    // Released, the task reports in again and so do the pings.
     drop(frozen);
     let released_at = Instant::now();
     assert!(
         notify.wait_for("WATCHDOG=1", 2, released_at, silence_limit),
-        "pings did not resume after the print task came back; log:\n{}",
+        "pings did not resume after the {task} came back; log:\n{}",
         log_text(&log)
     );
 
@@ -194,6 +199,22 @@ fn systemd_hears_ready_then_pings_which_stop_while_the_print_task_hangs() {
         "systemd was not told the kiosk is stopping: {:?}",
         notify.transcript()
     );
+}
+
+#[test]
+fn systemd_hears_ready_then_pings_which_stop_while_the_print_task_hangs() {
+    pings_stop_while_one_task_hangs("print-queue", "print task");
+}
+
+#[test]
+fn pings_stop_while_the_uploader_hangs() {
+    pings_stop_while_one_task_hangs("uploader", "uploader");
+}
+
+/// The UI loop runs on the main thread, which carries the program's name.
+#[test]
+fn pings_stop_while_the_ui_loop_hangs() {
+    pings_stop_while_one_task_hangs("concern-kiosk", "UI loop");
 }
 
 /// Files concerns through the library, as the touch screen would, so their receipts wait in
