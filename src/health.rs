@@ -149,6 +149,19 @@ pub fn notify_stopping() {
 /// How often the watchdog thread notices a stop request while it waits between pings.
 const STOP_CHECKS: Duration = Duration::from_millis(200);
 
+/// Sleeps for `duration`, looking at `stop` every `check_every`, and wakes early once it is
+/// set: how the kiosk's background threads wait, so a shutdown never waits out a long sleep.
+pub fn sleep_unless_stopped(stop: &AtomicBool, duration: Duration, check_every: Duration) {
+    let until = Instant::now() + duration;
+    while !stop.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(check_every.min(left));
+    }
+}
+
 /// The watchdog pinger: runs while systemd asks for pings (`WATCHDOG_USEC`).
 pub struct Watchdog {
     stop: Arc<AtomicBool>,
@@ -215,10 +228,7 @@ fn ping_while_healthy(board: &HealthBoard, limit: Duration, interval: Duration, 
             }
         }
         was_healthy = silent.is_empty();
-        let next = Instant::now() + interval;
-        while !stop.load(Ordering::Relaxed) && Instant::now() < next {
-            std::thread::sleep(STOP_CHECKS.min(next.saturating_duration_since(Instant::now())));
-        }
+        sleep_unless_stopped(stop, interval, STOP_CHECKS);
     }
 }
 
@@ -249,6 +259,18 @@ mod tests {
         printer.beat();
         ui.beat();
         assert_eq!(silent_at(0), []);
+    }
+
+    #[test]
+    fn a_stop_request_ends_the_sleep_early() {
+        let stop = AtomicBool::new(true);
+        let started = Instant::now();
+        sleep_unless_stopped(&stop, Duration::from_secs(3600), Duration::from_millis(10));
+        assert!(started.elapsed() < Duration::from_secs(3600));
+        let stop = AtomicBool::new(false);
+        let started = Instant::now();
+        sleep_unless_stopped(&stop, Duration::from_millis(30), Duration::from_millis(10));
+        assert!(started.elapsed() >= Duration::from_millis(30));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::controller::Controller;
 use crate::app::local_now;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::health::{HealthBoard, Task};
+use crate::health::{self, HealthBoard, Task};
 use crate::maintenance;
 use crate::printer::print_queue::PrintQueue;
 use crate::printer::printer_lock::PrinterLock;
@@ -144,11 +144,7 @@ fn start_maintenance(
                     Ok(None) => {}
                     Err(e) => error!(error = %e, "the nightly check or backup failed"),
                 }
-                let mut waited = Duration::ZERO;
-                while waited < MAINTENANCE_CHECKS && !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(STOP_CHECKS);
-                    waited += STOP_CHECKS;
-                }
+                health::sleep_unless_stopped(&stop, MAINTENANCE_CHECKS, STOP_CHECKS);
             }
         });
     match thread {

@@ -16,6 +16,16 @@ struct Received {
     stop: bool,
 }
 
+impl Received {
+    fn arrivals(&self, message: &str, since: Instant) -> Vec<Instant> {
+        self.messages
+            .iter()
+            .filter(|(at, text)| *at >= since && text == message)
+            .map(|(at, _)| *at)
+            .collect()
+    }
+}
+
 /// The listening socket; the reader thread ends when it is dropped.
 pub struct NotifySocket {
     path: PathBuf,
@@ -69,11 +79,7 @@ impl NotifySocket {
         let (lock, _) = &*self.received;
         lock.lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .messages
-            .iter()
-            .filter(|(at, text)| *at >= since && text == message)
-            .map(|(at, _)| *at)
-            .collect()
+            .arrivals(message, since)
     }
 
     /// Waits until `message` has arrived `count` times since `since`; false on timeout.
@@ -82,12 +88,7 @@ impl NotifySocket {
         let (lock, changed) = &*self.received;
         let mut received = lock.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            let seen = received
-                .messages
-                .iter()
-                .filter(|(at, text)| *at >= since && text == message)
-                .count();
-            if seen >= count {
+            if received.arrivals(message, since).len() >= count {
                 return true;
             }
             let now = Instant::now();
