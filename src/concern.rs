@@ -324,15 +324,32 @@ fn non_empty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Removes every control character (C0, DEL, C1) so that no user byte can ever act as a printer
-/// or terminal command; line breaks and tabs become spaces, runs of spaces collapse, and the
-/// ends are trimmed.
+/// Whether a character must never be kept in what a person entered: control characters (Cc:
+/// C0, DEL, C1) could act as printer or terminal commands, and format characters (Cf: bidi
+/// overrides such as U+202E, zero-width spaces and joiners, the BOM) reorder or hide text so
+/// that what staff read is not what was written. Line and paragraph separators (U+2028, U+2029)
+/// break lines like a newline; [`clean_user_text`] turns them into spaces.
+pub fn is_hidden_char(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
+
+/// Removes every control and format character ([`is_hidden_char`]) so that no user byte can
+/// ever act as a printer or terminal command and no text reads differently from how it was
+/// entered; line breaks and tabs become spaces, runs of spaces collapse, and the ends are
+/// trimmed. Limits are checked on the result, so hidden characters cannot pad a text past them.
 pub fn clean_user_text(raw: &str) -> String {
     let mut cleaned = String::with_capacity(raw.len());
     for c in raw.chars() {
         let c = match c {
-            '\n' | '\r' | '\t' => ' ',
-            c if c.is_control() => continue,
+            '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => ' ',
+            c if is_hidden_char(c) => continue,
             c => c,
         };
         if c == ' ' && (cleaned.is_empty() || cleaned.ends_with(' ')) {
@@ -485,6 +502,36 @@ mod tests {
         let concern = d.validate(&config, now()).unwrap();
         assert_eq!(concern.text.as_deref(), Some("楼上@V半夜 装修"));
         assert_eq!(concern.location.as_deref(), Some("&3幢 2单元"));
+    }
+
+    #[test]
+    fn bidi_overrides_zero_width_and_separators_never_survive_into_a_concern() {
+        let config = Config::demo().unwrap();
+        let mut d = draft("noise");
+        // U+202E would show "3幢" reversed; U+200B/U+2060/U+FEFF hide inside a word; U+2028 and
+        // U+2029 break lines in whatever shows the text.
+        d.text =
+            Some("\u{202e}楼上\u{200b}装修\u{2028}半夜\u{2029}\u{2066}吵\u{2069}\u{feff}".into());
+        d.location = Some("3\u{2060}幢\u{200d}\u{061c}2单元\u{e0041}".into());
+        let concern = d.validate(&config, now()).unwrap();
+        assert_eq!(concern.text.as_deref(), Some("楼上装修 半夜 吵"));
+        assert_eq!(concern.location.as_deref(), Some("3幢2单元"));
+    }
+
+    #[test]
+    fn hidden_characters_cannot_pad_a_text_past_its_limit() {
+        let config = Config::demo().unwrap();
+        let mut d = draft("noise");
+        d.location = Some(format!(
+            "{}{}",
+            "幢".repeat(MAX_LOCATION_CHARS),
+            "\u{200b}".repeat(40)
+        ));
+        let concern = d.validate(&config, now()).unwrap();
+        assert_eq!(
+            concern.location.map(|l| l.chars().count()),
+            Some(MAX_LOCATION_CHARS)
+        );
     }
 
     #[test]

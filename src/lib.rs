@@ -15,6 +15,8 @@ pub mod health;
 pub mod maintenance;
 pub mod office;
 pub mod printer;
+#[cfg(test)]
+mod property_runs;
 pub mod receipt;
 pub mod store;
 pub mod summary;
