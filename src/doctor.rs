@@ -11,7 +11,7 @@ use crate::app::{CommandError, Settings, local_now};
 use crate::config::Config;
 use crate::printer::open_printer;
 use crate::printer::printer_lock::PrinterLock;
-use crate::store::{OpenOutcome, Store};
+use crate::store::Store;
 use crate::upload::office_from_config;
 
 /// Below this much free space the WAL checkpoints, the spool and the nightly backups start to
@@ -76,13 +76,14 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
         )),
     )];
     checks.push(Check::new("data folder", check_data_folder(data_dir)));
-    match Store::open(data_dir, now) {
-        Ok((store, outcome)) => {
-            checks.push(Check::new("database", check_database(&store, &outcome)));
+    // Doctor only looks: a damaged file is reported and left for the kiosk to set aside.
+    match Store::open_without_repair(data_dir) {
+        Ok(store) => {
+            checks.push(Check::new("database", check_database(&store)));
             checks.push(Check::new("clock", check_clock(&store, now)));
             checks.push(Check::new("upload", check_upload(config, &store)));
         }
-        Err(e) => checks.push(Check::new("database", Err(format!("cannot open: {e}")))),
+        Err(e) => checks.push(Check::new("database", Err(e.to_string()))),
     }
     checks.push(Check::new("printer", check_printer(config)));
     checks
@@ -111,20 +112,11 @@ fn check_data_folder(dir: &Path) -> Result<String, String> {
     Ok(format!("{}: writable, {free_mib} MiB free", dir.display()))
 }
 
-fn check_database(store: &Store, outcome: &OpenOutcome) -> Result<String, String> {
+fn check_database(store: &Store) -> Result<String, String> {
     store
         .integrity_check()
         .map_err(|e| format!("{}: {e}", store.path().display()))?;
     let set_aside = store.set_aside_files().map_err(|e| e.to_string())?;
-    if let OpenOutcome::SetAside {
-        moved_to, reason, ..
-    } = outcome
-    {
-        return Err(format!(
-            "the database was corrupt ({reason}) and was moved to {}; a fresh one is in use. Concerns in the old file may not have reached the office: give it to the maintainer, then delete it",
-            moved_to.display()
-        ));
-    }
     if let Some(first) = set_aside.first() {
         return Err(format!(
             "{} corrupt database file(s) set aside, e.g. {}; a fresh database is in use. Concerns in them may not have reached the office: give them to the maintainer, then delete them",

@@ -159,3 +159,100 @@ fn a_corrupt_database_is_set_aside_and_the_kiosk_keeps_working() {
     let listed = kiosk.run(&["list"]);
     assert!(stdout(&listed).contains(&ticket), "{}", stdout(&listed));
 }
+
+/// The names in the data folder that mark a database set aside as corrupt.
+fn set_aside_files(kiosk: &TestKiosk) -> Vec<String> {
+    std::fs::read_dir(kiosk.data_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("concerns.db.corrupt-"))
+        .collect()
+}
+
+/// Ten pending concerns, as a kiosk holds them between uploads.
+fn ten_pending(kiosk: &TestKiosk) -> Vec<String> {
+    (0..10)
+        .map(|_| {
+            let filed = kiosk.run(&["submit", "--category", "noise", "--phrase", "1"]);
+            assert!(filed.status.success(), "{}", stderr(&filed));
+            stdout(&filed).trim().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_database_locked_by_another_program_is_waited_for_then_left_alone() {
+    let kiosk = TestKiosk::new();
+    let tickets = ten_pending(&kiosk);
+    let holder = rusqlite::Connection::open(kiosk.db_path()).unwrap();
+    holder
+        .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
+        .unwrap();
+    for command in [&["list"][..], &["doctor"][..]] {
+        let refused = kiosk.run(command);
+        assert_eq!(
+            refused.status.code(),
+            Some(1),
+            "{command:?}: {}",
+            stderr(&refused)
+        );
+        let said = format!("{}{}", stdout(&refused), stderr(&refused));
+        assert!(said.contains("left as it is"), "{command:?}: {said}");
+        assert!(
+            set_aside_files(&kiosk).is_empty(),
+            "{command:?} moved the database"
+        );
+    }
+    drop(holder);
+    let listed = stdout(&kiosk.run(&["list"]));
+    for ticket in &tickets {
+        assert!(
+            listed.contains(ticket.as_str()),
+            "{ticket} is gone: {listed}"
+        );
+    }
+    let next = kiosk.run(&["submit", "--category", "noise", "--phrase", "1"]);
+    assert!(stdout(&next).trim().ends_with("-011"), "{}", stdout(&next));
+}
+
+#[test]
+fn a_kiosk_out_of_file_handles_keeps_its_database() {
+    let kiosk = TestKiosk::new();
+    let tickets = ten_pending(&kiosk);
+    // Five handles: standard input, output and error, the config file and one more. SQLite
+    // cannot open the database and its write-ahead log: a kiosk short of handles, not a bad file.
+    let list = kiosk.command(&["list"]);
+    let starved = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 5 && exec \"$0\" \"$@\"")
+        .arg(list.get_program())
+        .args(list.get_args())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(starved.status.code(), Some(1), "{}", stderr(&starved));
+    assert!(set_aside_files(&kiosk).is_empty(), "{}", stderr(&starved));
+    let listed = stdout(&kiosk.run(&["list"]));
+    for ticket in &tickets {
+        assert!(
+            listed.contains(ticket.as_str()),
+            "{ticket} is gone: {listed}"
+        );
+    }
+}
+
+#[test]
+fn doctor_reports_a_damaged_database_and_moves_nothing() {
+    let kiosk = TestKiosk::new();
+    ten_pending(&kiosk);
+    std::fs::write(kiosk.db_path(), b"junk where the database was").unwrap();
+    let doctor = kiosk.run(&["doctor"]);
+    assert_eq!(doctor.status.code(), Some(1));
+    let report = stdout(&doctor);
+    let database_line = report.lines().find(|l| l.contains("database")).unwrap();
+    assert!(database_line.starts_with("FAIL"), "{report}");
+    assert!(database_line.contains("damaged"), "{report}");
+    assert!(set_aside_files(&kiosk).is_empty(), "doctor moved the file");
+    assert!(kiosk.db_path().exists());
+}

@@ -161,6 +161,19 @@ pub enum StoreError {
     },
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    /// SQLite itself says the file is damaged (or it is not a database at all).
+    #[error("the database {path} is damaged ({reason}); the kiosk sets it aside at its next start")]
+    Corrupt { path: PathBuf, reason: String },
+    /// The file could not be used right now: locked by another program past the busy timeout,
+    /// out of file handles, unreadable folder, I/O error. Nothing is wrong with its contents as
+    /// far as anyone knows, so it is never set aside for this.
+    #[error(
+        "cannot use the database {path} now: {source}. It was left as it is; if another program holds it (sqlite3, a backup), close that and try again"
+    )]
+    Unavailable {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 /// What opening the store found, for the log and for `doctor`.
@@ -173,6 +186,8 @@ pub enum OpenOutcome {
         moved_to: PathBuf,
         reason: String,
         counters_salvaged: bool,
+        /// Where numbering carries on: above every number the old file may have issued.
+        floor: u32,
     },
 }
 
@@ -205,42 +220,34 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database in `data_dir`, checking it first. A corrupt file is moved
-    /// aside with a timestamp and replaced, so the kiosk keeps working; the event is logged, kept
-    /// in the audit log and reported by `doctor` for as long as the set-aside file is there.
+    /// Opens (or creates) the database in `data_dir`, checking it first. A file SQLite says is
+    /// damaged is moved aside with a timestamp and replaced, so the kiosk keeps working; the
+    /// event is logged, kept in the audit log and reported by `doctor` for as long as the
+    /// set-aside file is there. A file that is only busy or cannot be opened right now is left
+    /// alone: [`StoreError::Unavailable`].
     pub fn open(
         data_dir: &Path,
         now: DateTime<FixedOffset>,
     ) -> Result<(Store, OpenOutcome), StoreError> {
-        fs::create_dir_all(data_dir).map_err(|source| StoreError::DataFolder {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
-        let path = data_dir.join(DB_FILE);
-        let existed = path.exists();
-        let outcome = if !existed {
+        let path = create_data_folder(data_dir)?;
+        let outcome = if !path.exists() {
             OpenOutcome::Created
         } else {
-            match check_file(&path) {
-                Ok(()) => OpenOutcome::Healthy,
-                Err(reason) => set_aside(&path, &reason, now)?,
+            match check_file(&path)? {
+                FileCheck::Healthy => OpenOutcome::Healthy,
+                FileCheck::Damaged(reason) => set_aside(&path, &reason, now)?,
             }
         };
-        let conn = connect(&path)?;
-        let mut store = Store {
-            conn,
-            path,
-            floor: 0,
-        };
-        store.migrate()?;
+        let mut store = Store::connect_at(path)?;
         if let OpenOutcome::SetAside {
             moved_to,
             reason,
-            counters_salvaged,
+            floor,
+            ..
         } = &outcome
         {
             error!(moved_to = %moved_to.display(), %reason, "the database was corrupt: set aside, started a fresh one");
-            store.restore_after_set_aside(moved_to, *counters_salvaged)?;
+            store.note_set_aside(*floor)?;
             store.audit(
                 now,
                 "system",
@@ -250,6 +257,31 @@ impl Store {
         }
         store.floor = store.read_floor()?;
         Ok((store, outcome))
+    }
+
+    /// Opens the database for checking only (`doctor`): a damaged file is reported as
+    /// [`StoreError::Corrupt`] and stays where it is, for the kiosk to set aside.
+    pub fn open_without_repair(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = create_data_folder(data_dir)?;
+        if path.exists()
+            && let FileCheck::Damaged(reason) = check_file(&path)?
+        {
+            return Err(StoreError::Corrupt { path, reason });
+        }
+        let mut store = Store::connect_at(path)?;
+        store.floor = store.read_floor()?;
+        Ok(store)
+    }
+
+    fn connect_at(path: PathBuf) -> Result<Store, StoreError> {
+        let conn = connect(&path).map_err(|source| unavailable(&path, source))?;
+        let mut store = Store {
+            conn,
+            path,
+            floor: 0,
+        };
+        store.migrate()?;
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -280,43 +312,13 @@ impl Store {
         Ok(())
     }
 
-    /// Copies the ticket counters out of a set-aside file, or raises the floor when it cannot be
-    /// read, so that no ticket number it issued can come out again.
-    fn restore_after_set_aside(&mut self, old: &Path, salvaged: bool) -> Result<(), StoreError> {
-        let counters = if salvaged {
-            salvage_counters(old)
-        } else {
-            None
-        };
-        let floor_file = self.path.with_file_name(FLOOR_FILE);
-        let old_floor = read_floor_file(&floor_file);
+    /// Keeps the floor [`set_aside`] carried over in the fresh database too, beside the
+    /// `ticket-floor` file that already holds it.
+    fn note_set_aside(&mut self, floor: u32) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        match counters {
-            Some(rows) => {
-                for (day, seq) in rows {
-                    tx.execute(
-                        "INSERT INTO ticket_counters (ticket_day, last_seq) VALUES (?1, ?2)
-                         ON CONFLICT (ticket_day) DO UPDATE SET last_seq = max(last_seq, ?2)",
-                        params![day, seq],
-                    )?;
-                }
-                set_meta(&tx, "ticket_floor", &old_floor.to_string())?;
-            }
-            None => {
-                let floor = old_floor + UNREADABLE_FLOOR_STEP;
-                write_floor_file(&floor_file, floor).map_err(|source| StoreError::DataFolder {
-                    path: floor_file.clone(),
-                    source,
-                })?;
-                warn!(
-                    floor,
-                    "the old database could not be read: ticket numbers now start above the floor"
-                );
-                set_meta(&tx, "ticket_floor", &floor.to_string())?;
-            }
-        }
+        set_meta(&tx, "ticket_floor", &floor.to_string())?;
         tx.commit()?;
         Ok(())
     }
@@ -574,7 +576,7 @@ impl Store {
     }
 }
 
-fn connect(path: &Path) -> Result<Connection, StoreError> {
+fn connect(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
     // WAL lets the uploader read while the UI files; FULL makes every commit survive power loss.
@@ -593,24 +595,92 @@ fn pragma_rows(conn: &Connection, sql: &str) -> Result<Vec<String>, rusqlite::Er
     rows.collect()
 }
 
-/// `PRAGMA quick_check` on an existing file; any failure to open or read it counts as corrupt.
-fn check_file(path: &Path) -> Result<(), String> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-        .map_err(|e| e.to_string())?;
-    let rows = pragma_rows(&conn, "PRAGMA quick_check").map_err(|e| e.to_string())?;
-    if rows == ["ok"] {
-        Ok(())
-    } else {
-        Err(format!("quick_check: {}", rows.join("; ")))
+/// What the check of an existing file found.
+enum FileCheck {
+    Healthy,
+    /// SQLite says the file is damaged, with its words.
+    Damaged(String),
+}
+
+fn create_data_folder(data_dir: &Path) -> Result<PathBuf, StoreError> {
+    fs::create_dir_all(data_dir).map_err(|source| StoreError::DataFolder {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    Ok(data_dir.join(DB_FILE))
+}
+
+fn unavailable(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
-/// Moves the database and its WAL aside as `concerns.db.corrupt-YYYYMMDDTHHMMSS`.
+/// Whether an error is SQLite's own word that the file is damaged, as opposed to it being
+/// busy, locked, unopenable or unreadable right now.
+fn says_damaged(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// `PRAGMA quick_check` on an existing file, waiting out another writer like every connection.
+/// Only SQLite's "corrupt" or "not a database", or a check that is not `ok`, count as damage;
+/// any other failure is [`StoreError::Unavailable`].
+fn check_file(path: &Path) -> Result<FileCheck, StoreError> {
+    let classify = |error: rusqlite::Error| {
+        if says_damaged(&error) {
+            Ok(FileCheck::Damaged(error.to_string()))
+        } else {
+            Err(unavailable(path, error))
+        }
+    };
+    let conn = match Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE) {
+        Ok(conn) => conn,
+        Err(error) => return classify(error),
+    };
+    if let Err(error) = conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS)) {
+        return classify(error);
+    }
+    match pragma_rows(&conn, "PRAGMA quick_check") {
+        Ok(rows) if rows == ["ok"] => Ok(FileCheck::Healthy),
+        Ok(rows) => Ok(FileCheck::Damaged(format!(
+            "quick_check: {}",
+            rows.join("; ")
+        ))),
+        Err(error) => classify(error),
+    }
+}
+
+/// Moves the database and its WAL aside as `concerns.db.corrupt-YYYYMMDDTHHMMSS`. The ticket
+/// floor that keeps every number the old file issued from coming out again is written durably
+/// first, so a power cut at any point of the move cannot issue a number twice: above the
+/// highest counter SQLite can still read from the old file, or [`UNREADABLE_FLOOR_STEP`] above
+/// the previous floor when it can read none.
 fn set_aside(
     path: &Path,
     reason: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<OpenOutcome, StoreError> {
+    let floor_file = path.with_file_name(FLOOR_FILE);
+    let old_floor = read_floor_file(&floor_file);
+    let salvaged = salvage_counters(path);
+    let floor = match &salvaged {
+        Some(rows) => rows.iter().map(|(_, seq)| *seq).fold(old_floor, u32::max),
+        None => old_floor.saturating_add(UNREADABLE_FLOOR_STEP),
+    };
+    write_floor_file(&floor_file, floor).map_err(|source| StoreError::DataFolder {
+        path: floor_file.clone(),
+        source,
+    })?;
+    if salvaged.is_none() {
+        warn!(
+            floor,
+            "the old database could not be read: ticket numbers now start above the floor"
+        );
+    }
     let stamp = now.format("%Y%m%dT%H%M%S");
     let mut moved_to = PathBuf::from(format!("{}{SET_ASIDE_MARK}{stamp}", path.display()));
     let mut n = 1;
@@ -631,11 +701,11 @@ fn set_aside(
     }
     fs::rename(path, &moved_to).map_err(data_folder_error)?;
     sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(data_folder_error)?;
-    let counters_salvaged = salvage_counters(&moved_to).is_some();
     Ok(OpenOutcome::SetAside {
         moved_to,
         reason: reason.to_string(),
-        counters_salvaged,
+        counters_salvaged: salvaged.is_some(),
+        floor,
     })
 }
 
@@ -790,6 +860,102 @@ mod tests {
         assert_eq!(
             file(&mut store, &config, "2026-11-26T12:00:00+08:00").ticket,
             "A1126-1001"
+        );
+    }
+
+    /// A concern filed the ordinary way, for the tests that only need the file to hold one.
+    fn one_concern_on_disk(dir: &Path) {
+        let config = Config::demo().unwrap();
+        let (mut store, _) = Store::open(dir, at("2026-12-01T09:00:00+08:00")).unwrap();
+        file(&mut store, &config, "2026-12-01T09:00:00+08:00");
+    }
+
+    #[test]
+    fn a_database_locked_by_another_program_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        one_concern_on_disk(dir.path());
+        let holder = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        holder
+            .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
+            .unwrap();
+        let failed = Store::open(dir.path(), at("2026-12-01T10:00:00+08:00"));
+        let Err(error) = failed else {
+            panic!("a locked database opened as if it were free");
+        };
+        assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
+        assert!(error.to_string().contains("left as it is"), "{error}");
+        drop(holder);
+        let (store, outcome) = Store::open(dir.path(), at("2026-12-01T10:01:00+08:00")).unwrap();
+        assert_eq!(outcome, OpenOutcome::Healthy);
+        assert!(store.set_aside_files().unwrap().is_empty());
+        assert_eq!(store.concerns_between(None, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_database_that_cannot_be_opened_is_not_taken_for_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        one_concern_on_disk(dir.path());
+        // What SQLite reports when the process is out of file handles: it cannot open the
+        // write-ahead log beside the file. A folder in its place gives the same error without
+        // starving the test process of handles.
+        let wal = dir.path().join(format!("{DB_FILE}-wal"));
+        let _ = fs::remove_file(&wal);
+        fs::create_dir(&wal).unwrap();
+        let failed = Store::open(dir.path(), at("2026-12-01T10:00:00+08:00"));
+        assert!(
+            matches!(failed, Err(StoreError::Unavailable { .. })),
+            "{:?}",
+            failed.err()
+        );
+        fs::remove_dir(&wal).unwrap();
+        let (store, outcome) = Store::open(dir.path(), at("2026-12-01T10:01:00+08:00")).unwrap();
+        assert_eq!(outcome, OpenOutcome::Healthy);
+        assert_eq!(store.concerns_between(None, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_ticket_floor_is_on_disk_before_the_damaged_file_is_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::demo().unwrap();
+        let (mut store, _) = Store::open(dir.path(), at("2026-12-01T09:00:00+08:00")).unwrap();
+        for _ in 0..3 {
+            file(&mut store, &config, "2026-12-01T09:00:00+08:00");
+        }
+        drop(store);
+        let path = dir.path().join(DB_FILE);
+        // Only the moving happens here; a power cut right after it leaves no new database
+        // that remembers the old numbers: the next start must still not issue A1201-001.
+        set_aside(&path, "quick_check: test", at("2026-12-01T10:00:00+08:00")).unwrap();
+        assert!(!path.exists());
+        let (mut store, outcome) =
+            Store::open(dir.path(), at("2026-12-01T10:01:00+08:00")).unwrap();
+        assert_eq!(outcome, OpenOutcome::Created);
+        assert_eq!(
+            file(&mut store, &config, "2026-12-01T10:01:00+08:00").ticket,
+            "A1201-004"
+        );
+    }
+
+    #[test]
+    fn inspecting_a_damaged_database_reports_it_and_moves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        one_concern_on_disk(dir.path());
+        let path = dir.path().join(DB_FILE);
+        fs::write(&path, b"junk where the database was").unwrap();
+        let inspected = Store::open_without_repair(dir.path());
+        assert!(
+            matches!(inspected, Err(StoreError::Corrupt { .. })),
+            "{:?}",
+            inspected.err()
+        );
+        assert!(path.exists());
+        let folder: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !folder.iter().any(|name| name.contains(SET_ASIDE_MARK)),
+            "{folder:?}"
         );
     }
 }
