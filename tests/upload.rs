@@ -213,6 +213,22 @@ fn a_503_with_retry_after_is_waited_out_exactly() {
 }
 
 #[test]
+fn a_retry_after_of_millions_of_years_waits_at_most_half_a_day() {
+    let mut bench = Bench::new(5, |_| {});
+    bench.proxy.queue_once(Mode::respond(
+        503,
+        &[("Retry-After", "99999999999999")],
+        r#"{"error":"maintenance"}"#,
+    ));
+    let first = bench.round(RoundMode::Scheduled);
+    assert_eq!(retry_at(&first), start_time() + TimeDelta::hours(12));
+    bench.clock.advance(TimeDelta::hours(12));
+    let report = bench.round(RoundMode::Scheduled);
+    assert_eq!(delivered(&report), 1, "{report:#?}");
+    bench.assert_office_has_everything_once();
+}
+
+#[test]
 fn an_answer_slower_than_the_timeout_is_retried_without_duplicates() {
     let mut bench = Bench::new(10, |kiosk| kiosk.set_key("request_timeout_seconds", "1"));
     bench

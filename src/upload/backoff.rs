@@ -8,6 +8,10 @@ pub const BASE: Duration = Duration::from_secs(30);
 /// No wait is longer than 30 minutes, the default upload interval: a kiosk that was offline
 /// for days catches up within half an hour of the network coming back.
 pub const CAP: Duration = Duration::from_secs(30 * 60);
+/// The longest `Retry-After` the kiosk honours. An office announcing maintenance asks for
+/// minutes or hours; more than a working day is a misconfigured proxy, and believing it would
+/// keep concerns from the office for days (staff can still send them with `upload --once`).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// The wait before attempt `attempts + 1`, after `attempts` failed ones (≥ 1): a uniformly
 /// random share (`jitter` in 0..1) of `min(CAP, BASE · 2^(attempts-1))`, so that many kiosks
@@ -16,7 +20,7 @@ pub fn retry_delay(attempts: u32, retry_after: Option<Duration>, jitter: f64) ->
     let exponent = attempts.saturating_sub(1).min(16);
     let ceiling = BASE.saturating_mul(1 << exponent).min(CAP);
     let jittered = ceiling.mul_f64(jitter.clamp(0.0, 1.0));
-    jittered.max(retry_after.unwrap_or(Duration::ZERO))
+    jittered.max(retry_after.unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -44,5 +48,11 @@ mod tests {
         let office_says = Some(Duration::from_secs(120));
         assert_eq!(retry_delay(1, office_says, 0.3), Duration::from_secs(120));
         assert_eq!(retry_delay(9, office_says, 1.0), CAP);
+    }
+
+    #[test]
+    fn no_retry_after_waits_past_the_bound() {
+        let centuries = Some(Duration::from_secs(99_999_999_999_999));
+        assert_eq!(retry_delay(1, centuries, 0.5), MAX_RETRY_AFTER);
     }
 }

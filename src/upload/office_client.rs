@@ -11,12 +11,17 @@ use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER
 use thiserror::Error;
 use uuid::Uuid;
 
+use super::backoff::MAX_RETRY_AFTER;
 use super::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
 
 /// A slow mobile link still connects within 10 s; longer means the office is not there.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of an office's error text is kept for staff to read.
 const ERROR_TEXT_LIMIT: usize = 300;
+/// The most of an office's answer the kiosk reads. A reply lists at most `max_batch` ids
+/// (a few KiB); an error is a sentence. 64 KiB is plenty for both, and a broken or hostile
+/// office cannot make a 1 GiB kiosk hold its answer in memory.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024;
 
 /// How one attempt ended, when it did not deliver the batch.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -154,12 +159,58 @@ impl OfficeClient for HttpOffice {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let body = response.bytes().await.map_err(|e| UploadError::Retryable {
-            reason: format!("the answer was cut off: {}", describe_transport_error(&e)),
-            retry_after: None,
-        })?;
-        interpret(status, retry_after, &body)
+        let body = read_bounded(response)
+            .await
+            .map_err(|e| UploadError::Retryable {
+                reason: format!("the answer was cut off: {}", describe_transport_error(&e)),
+                retry_after: None,
+            })?;
+        match body {
+            BoundedBody::Whole(body) => interpret(status, retry_after, &body),
+            // Only an error's first words matter to staff; a success must be read whole, and
+            // sending the batch again is safe (the office recognises every concern id).
+            BoundedBody::Cut(start) if !status.is_success() => {
+                interpret(status, retry_after, &start)
+            }
+            BoundedBody::Cut(_) => Err(UploadError::Retryable {
+                reason: format!(
+                    "the office's answer (HTTP {status}) is larger than {} KiB: not read",
+                    MAX_REPLY_BYTES / 1024
+                ),
+                retry_after,
+            }),
+        }
     }
+}
+
+/// An answer read up to [`MAX_REPLY_BYTES`].
+enum BoundedBody {
+    Whole(Vec<u8>),
+    /// The first [`MAX_REPLY_BYTES`]; the rest was never read (the connection is dropped).
+    Cut(Vec<u8>),
+}
+
+async fn read_bounded(mut response: reqwest::Response) -> Result<BoundedBody, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_REPLY_BYTES - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(BoundedBody::Cut(body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(BoundedBody::Whole(body))
+}
+
+/// What the office said, fit to show staff and keep in the database: no control or format
+/// characters (a terminal escape in an error body would act on the staff's terminal), at most
+/// [`ERROR_TEXT_LIMIT`] characters.
+fn office_words(said: &str) -> String {
+    crate::concern::clean_user_text(said)
+        .chars()
+        .take(ERROR_TEXT_LIMIT)
+        .collect()
 }
 
 /// What an HTTP answer means to the kiosk (see `docs/upload-api.md`).
@@ -172,14 +223,17 @@ fn interpret(
         // The office stored the batch but said so unreadably: sending it again is safe (the
         // office recognises every concern id) and gets a readable answer.
         return serde_json::from_slice(body).map_err(|e| UploadError::Retryable {
-            reason: format!("the office's answer (HTTP {status}) is not readable: {e}"),
+            reason: format!(
+                "the office's answer (HTTP {status}) is not readable: {}",
+                office_words(&e.to_string())
+            ),
             retry_after,
         });
     }
     let message = serde_json::from_slice::<ErrorReply>(body)
         .map(|reply| reply.error)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_string());
-    let message: String = message.chars().take(ERROR_TEXT_LIMIT).collect();
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    let message = office_words(&message);
     let retryable = status == StatusCode::REQUEST_TIMEOUT
         || status == StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error();
@@ -206,14 +260,21 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
     }
 }
 
-/// `Retry-After` as seconds or as an HTTP date.
+/// `Retry-After` as seconds or as an HTTP date, at most [`MAX_RETRY_AFTER`].
 fn parse_retry_after(value: &str) -> Option<Duration> {
-    if let Ok(seconds) = value.trim().parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    parse_retry_after_at(value, chrono::Utc::now())
+}
+
+fn parse_retry_after_at(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits beyond u64 are still "very long": the bound, not a refusal.
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
-    let at = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc).signed_duration_since(now);
+    Some(wait.to_std().unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -272,6 +333,89 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+    }
+
+    #[test]
+    fn a_retry_after_of_centuries_waits_at_most_the_bound() {
+        for huge in [
+            "99999999999999",
+            "184467440737095516150000",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(parse_retry_after(huge), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+    }
+
+    #[test]
+    fn what_the_office_says_reaches_staff_without_terminal_escapes() {
+        let said = br#"{"error":"\u001b]0;owned\u0007\u001b[2Jdisk \u202efull"}"#;
+        let Err(UploadError::Rejected { message, .. }) =
+            interpret(StatusCode::BAD_REQUEST, None, said)
+        else {
+            panic!("a 400 is a rejection");
+        };
+        assert_eq!(message, "]0;owned[2Jdisk full");
+        let html = "\u{1b}[31m".repeat(1000);
+        let Err(UploadError::Retryable { reason, .. }) =
+            interpret(StatusCode::BAD_GATEWAY, None, html.as_bytes())
+        else {
+            panic!("a 502 is retried");
+        };
+        assert!(!reason.contains('\u{1b}'), "{reason}");
+        assert!(reason.chars().count() < ERROR_TEXT_LIMIT + 50, "{reason}");
+    }
+
+    /// An office on 127.0.0.1 that answers `status` with a body of `size` bytes and counts how
+    /// many of them the kiosk took before it hung up.
+    async fn office_answering(
+        status: u16,
+        size: usize,
+    ) -> (String, tokio::task::JoinHandle<usize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let served = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut request).await;
+            let head = format!(
+                "HTTP/1.1 {status} Whatever\r\ncontent-type: application/json\r\ncontent-length: {size}\r\n\r\n"
+            );
+            socket.write_all(head.as_bytes()).await.unwrap();
+            let chunk = vec![b' '; 64 * 1024];
+            let mut sent = 0;
+            while sent < size {
+                match socket.write(&chunk[..chunk.len().min(size - sent)]).await {
+                    Ok(n) if n > 0 => sent += n,
+                    _ => break,
+                }
+            }
+            sent
+        });
+        (endpoint, served)
+    }
+
+    #[tokio::test]
+    async fn an_answer_of_a_gigabyte_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("office-token");
+        std::fs::write(&token, "s3cret-token-0123456789\n").unwrap();
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+        const GIGABYTE: usize = 1 << 30;
+        for status in [200, 500] {
+            let (endpoint, served) = office_answering(status, GIGABYTE).await;
+            let office = HttpOffice::new(&endpoint, &token, None, Duration::from_secs(30)).unwrap();
+            let outcome = office.post_batch(Uuid::nil(), Vec::new()).await;
+            assert!(
+                matches!(outcome, Err(UploadError::Retryable { .. })),
+                "{status}: {outcome:?}"
+            );
+            drop(office);
+            let sent = served.await.unwrap();
+            // What the kernel's socket buffers hold on the way is all the kiosk may have taken.
+            assert!(sent < GIGABYTE / 8, "{status}: the kiosk took {sent} bytes");
+        }
     }
 
     #[test]

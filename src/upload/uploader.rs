@@ -202,7 +202,12 @@ impl<C: OfficeClient> Uploader<C> {
                     retry_after,
                 }) => {
                     let wait = retry_delay(batch.attempts + 1, retry_after, rand::random::<f64>());
-                    let at = now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX);
+                    // `retry_delay` is bounded, so the sum fits; should it not, try at the next
+                    // round rather than never.
+                    let at = TimeDelta::from_std(wait)
+                        .ok()
+                        .and_then(|wait| now.checked_add_signed(wait))
+                        .unwrap_or(now);
                     self.store
                         .batch_retry_later(batch.batch_id, &reason, now, at)?;
                     warn!(batch = %batch.batch_id, %reason, retry_in_s = wait.as_secs(), "batch not delivered");
@@ -231,7 +236,12 @@ impl<C: OfficeClient> Uploader<C> {
             }
         }
         let now = self.clock.now();
-        let erased = self.store.erase_personal_data(now - self.retention, now)?;
+        // The config bounds the retention days; a clock so far off that the subtraction does
+        // not fit erases nothing rather than everything.
+        let erased = match now.checked_sub_signed(self.retention) {
+            Some(cutoff) => self.store.erase_personal_data(cutoff, now)?,
+            None => 0,
+        };
         if erased > 0 {
             info!(erased, "retention: phone numbers and free text erased");
         }
