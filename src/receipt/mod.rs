@@ -19,6 +19,8 @@ mod glyphs;
 mod mask;
 mod preview;
 mod printable;
+#[cfg(test)]
+mod property_tests;
 mod raster_image;
 mod raster_mode;
 mod render;

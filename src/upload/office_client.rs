@@ -366,6 +366,66 @@ mod tests {
         assert!(reason.chars().count() < ERROR_TEXT_LIMIT + 50, "{reason}");
     }
 
+    /// Whatever an office or a proxy answers, the kiosk neither panics nor waits past the
+    /// bound, and what it keeps of the office's words has no control or format character.
+    fn check_any_answer(
+        (status, retry_after, body): (u16, String, Vec<u8>),
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        use proptest::prelude::*;
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let wait = parse_retry_after_at(&retry_after, now);
+        prop_assert!(wait.is_none_or(|w| w <= MAX_RETRY_AFTER));
+        let Ok(status) = StatusCode::from_u16(status) else {
+            return Ok(());
+        };
+        let (UploadError::Retryable { reason: said, .. }
+        | UploadError::Rejected { message: said, .. }) = (match interpret(status, wait, &body) {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        });
+        prop_assert!(
+            !said.chars().any(crate::concern::is_hidden_char),
+            "{said:?}"
+        );
+        prop_assert!(said.chars().count() <= ERROR_TEXT_LIMIT + 100, "{said:?}");
+        Ok(())
+    }
+
+    fn any_answer() -> impl proptest::strategy::Strategy<Value = (u16, String, Vec<u8>)> {
+        use proptest::prelude::*;
+        let retry_after = prop_oneof![
+            any::<String>(),
+            "[0-9]{0,40}",
+            any::<u64>().prop_map(|n| n.to_string()),
+            // Years 1970 to 9999: what RFC 2822 can write.
+            (0i64..253_402_300_799).prop_map(|secs| chrono::DateTime::from_timestamp(secs, 0)
+                .map(|t| t.to_rfc2822())
+                .unwrap_or_default()),
+        ];
+        let body = prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..2048),
+            any::<String>().prop_map(|error| serde_json::json!({ "error": error })
+                .to_string()
+                .into_bytes()),
+            Just(br#"{"accepted":[],"duplicates":[]}"#.to_vec()),
+        ];
+        (0u16..1000, retry_after, body)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::property_runs::short())]
+        #[test]
+        fn any_answer_is_read_without_panic_or_escapes(answer in any_answer()) {
+            check_any_answer(answer)?;
+        }
+    }
+
+    #[test]
+    #[ignore = "long property run: cargo test --release -- --ignored"]
+    fn any_answer_is_read_without_panic_or_escapes_long() {
+        crate::property_runs::long("office answer", any_answer(), check_any_answer);
+    }
+
     /// An office on 127.0.0.1 that answers `status` with a body of `size` bytes and counts how
     /// many of them the kiosk took before it hung up.
     async fn office_answering(
