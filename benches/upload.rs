@@ -9,7 +9,7 @@ mod support;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Instant;
 
-use concern_kiosk::app::local_now;
+use concern_kiosk::clock::local_now;
 use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::store::Store;
 use support::TestKiosk;

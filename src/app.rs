@@ -5,11 +5,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::{DateTime, FixedOffset};
 use thiserror::Error;
 use tracing::info;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::local_now;
 use crate::config::{CONFIG_ENV, Config, ConfigError, ConfigSource, SYSTEM_CONFIG_PATH};
 use crate::store::{OpenOutcome, Store, StoreError};
 
@@ -66,11 +65,6 @@ pub fn init_logging() {
         .without_time()
         .with_target(false)
         .init();
-}
-
-/// The kiosk's local wall-clock time with its UTC offset.
-pub fn local_now() -> DateTime<FixedOffset> {
-    SystemClock.now()
 }
 
 /// The loaded config and where it came from.

@@ -19,6 +19,12 @@ impl Clock for SystemClock {
     }
 }
 
+/// The kiosk's local time now, for the edges (the command line, start-up) where no clock is
+/// injected.
+pub fn local_now() -> DateTime<FixedOffset> {
+    SystemClock.now()
+}
+
 /// A clock that stands still until it is moved: for tests and simulations.
 pub struct ManualClock {
     now: Mutex<DateTime<FixedOffset>>,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::NaiveDate;
 
-use crate::app::{CommandError, Settings, local_now};
-use crate::clock::{Clock, SystemClock};
+use crate::app::{CommandError, Settings};
+use crate::clock::{Clock, SystemClock, local_now};
 use crate::concern::{Draft, Lang};
 use crate::export::{ExportFormat, write_export};
 use crate::printer::open_printer;
@@ -49,7 +49,7 @@ pub fn submit(settings: &Settings, draft: Draft) -> Result<(), CommandError> {
     let job = store.receipt_job_for(&details.id.to_string())?;
     drop(store);
     if let Some(job) = job {
-        match print_and_wait(config, job, PRINT_WAIT_LIMIT) {
+        match print_and_wait(config, job, PRINT_WAIT_LIMIT, Arc::new(SystemClock)) {
             Ok(wait) => report_print(&format!("receipt {}", concern.ticket), &wait),
             Err(e) => eprintln!("the receipt of {} stays queued: {e}", concern.ticket),
         }
@@ -67,7 +67,12 @@ pub fn reprint(settings: &Settings, ticket: &str) -> Result<(), CommandError> {
             CommandError::Usage(format!("no concern has the ticket number `{ticket}`"))
         })?;
     drop(store);
-    let wait = print_and_wait(&settings.config, job, PRINT_WAIT_LIMIT)?;
+    let wait = print_and_wait(
+        &settings.config,
+        job,
+        PRINT_WAIT_LIMIT,
+        Arc::new(SystemClock),
+    )?;
     report_print(&format!("receipt {ticket}"), &wait);
     printed_or_failure(wait)
 }
@@ -78,7 +83,7 @@ pub fn printer_test(settings: &Settings) -> Result<(), CommandError> {
     let (store, _) = settings.open_store()?;
     let job = store.enqueue_print(&JobKind::TestPage, local_now())?;
     drop(store);
-    let wait = print_and_wait(config, job, PRINT_WAIT_LIMIT)?;
+    let wait = print_and_wait(config, job, PRINT_WAIT_LIMIT, Arc::new(SystemClock))?;
     let mut printer = open_printer(config);
     let lock = PrinterLock::try_acquire(&config.kiosk.data_dir).context("the printer lock")?;
     let status = match lock {
@@ -171,7 +176,7 @@ pub fn summary(
         SummaryOutput::Print => {
             let job = crate::summary::queue_on_demand(&store, date, "cli", now)?;
             drop(store);
-            let wait = print_and_wait(config, job, PRINT_WAIT_LIMIT)?;
+            let wait = print_and_wait(config, job, PRINT_WAIT_LIMIT, Arc::new(SystemClock))?;
             report_print(&format!("the summary of {date}"), &wait);
             printed_or_failure(wait)
         }

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use chrono::{DateTime, Datelike, FixedOffset};
 
-use crate::app::{CommandError, Settings, local_now};
+use crate::app::{CommandError, Settings};
+use crate::clock::local_now;
 use crate::config::Config;
 use crate::printer::open_printer;
 use crate::printer::printer_lock::PrinterLock;

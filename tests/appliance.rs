@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use concern_kiosk::app::local_now;
+use concern_kiosk::clock::local_now;
 use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::store::{JobKind, JobState, Store};
 use nix::sys::signal::{Signal, kill};

@@ -6,7 +6,7 @@ mod support;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use concern_kiosk::app::local_now;
+use concern_kiosk::clock::local_now;
 use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::printer::print_queue::{DrainOutcome, PrintQueue};
 use concern_kiosk::printer::printer_lock::PrinterLock;
@@ -160,7 +160,14 @@ fn filed_concern_and_queue(kiosk: &TestKiosk) -> (String, PrintQueue) {
     let lock = PrinterLock::try_acquire(&config.kiosk.data_dir)
         .unwrap()
         .unwrap();
-    let queue = PrintQueue::new(store, open_printer(&config), config, lock).unwrap();
+    let queue = PrintQueue::new(
+        store,
+        open_printer(&config),
+        config,
+        lock,
+        std::sync::Arc::new(concern_kiosk::clock::SystemClock),
+    )
+    .unwrap();
     (concern.ticket, queue)
 }
 

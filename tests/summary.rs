@@ -90,7 +90,7 @@ fn count_after(lines: &[String], label: &str) -> u32 {
 fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
     let (kiosk, printer) = kiosk_with_printer("text", EmulatorOptions::default());
     let config = kiosk.load_config();
-    let now = concern_kiosk::app::local_now();
+    let now = concern_kiosk::clock::local_now();
     let (mut store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
     // Earlier days: an orange concern 29 days old (due tomorrow), a green one 10 days old
     // (overdue), and a green one from yesterday (due in 6 days: not listed).
@@ -235,11 +235,11 @@ fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
 fn the_scheduled_summary_prints_once_at_closing_time_and_waits_out_paper_out() {
     let (kiosk, printer) = kiosk_with_printer("text", EmulatorOptions::default());
     let config = kiosk.load_config();
-    let day = concern_kiosk::app::local_now().date_naive();
+    let day = concern_kiosk::clock::local_now().date_naive();
     let at = |h, m| {
         day.and_hms_opt(h, m, 0)
             .unwrap()
-            .and_local_timezone(*concern_kiosk::app::local_now().offset())
+            .and_local_timezone(*concern_kiosk::clock::local_now().offset())
             .unwrap()
     };
     let (mut store, _) = Store::open(&config.kiosk.data_dir, at(9, 0)).unwrap();
@@ -275,7 +275,14 @@ fn the_scheduled_summary_prints_once_at_closing_time_and_waits_out_paper_out() {
     let lock = PrinterLock::try_acquire(&config.kiosk.data_dir)
         .unwrap()
         .unwrap();
-    let mut queue = PrintQueue::new(store, open_printer(&config), config.clone(), lock).unwrap();
+    let mut queue = PrintQueue::new(
+        store,
+        open_printer(&config),
+        config.clone(),
+        lock,
+        std::sync::Arc::new(concern_kiosk::clock::SystemClock),
+    )
+    .unwrap();
     assert_eq!(
         queue.drain().unwrap(),
         DrainOutcome::Blocked(PrinterStatus::PaperOut)
@@ -316,7 +323,7 @@ fn busy_printer() -> EmulatorOptions {
 
 fn long_day(kiosk: &TestKiosk) -> usize {
     let config = kiosk.load_config();
-    let now = concern_kiosk::app::local_now();
+    let now = concern_kiosk::clock::local_now();
     let (mut store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
     let start = now.with_time(chrono::NaiveTime::MIN).unwrap();
     for i in 0..200 {
@@ -364,7 +371,7 @@ fn a_200_concern_day_prints_whole_in_raster_mode_through_xoff_pauses() {
     let (kiosk, printer) = kiosk_with_printer("raster", busy_printer());
     long_day(&kiosk);
     let config = kiosk.load_config();
-    let now = concern_kiosk::app::local_now();
+    let now = concern_kiosk::clock::local_now();
     let output = kiosk.run(&["summary", "--print"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let printouts = printer.wait_for_printouts(1, WAIT).unwrap();

@@ -23,7 +23,7 @@ fn a_kiosk_killed_mid_upload_still_delivers_everything_exactly_once() {
     kiosk.set_key("max_batch", "4");
     let config = kiosk.load_config();
     let (mut store, _) =
-        Store::open(&config.kiosk.data_dir, concern_kiosk::app::local_now()).unwrap();
+        Store::open(&config.kiosk.data_dir, concern_kiosk::clock::local_now()).unwrap();
     for i in 0..BACKLOG {
         let draft = Draft {
             category: "repairs".into(),
@@ -34,7 +34,7 @@ fn a_kiosk_killed_mid_upload_still_delivers_everything_exactly_once() {
             lang: Lang::ZhCn,
         };
         let concern = draft
-            .validate(&config, concern_kiosk::app::local_now())
+            .validate(&config, concern_kiosk::clock::local_now())
             .unwrap();
         store.file_concern(concern, "A").unwrap();
     }
@@ -71,7 +71,8 @@ fn a_kiosk_killed_mid_upload_still_delivers_everything_exactly_once() {
     let (rows, distinct) = office.concern_counts();
     assert_eq!(rows, distinct, "the office stored a concern twice");
     assert_eq!(rows, BACKLOG as i64);
-    let (store, _) = Store::open(&config.kiosk.data_dir, concern_kiosk::app::local_now()).unwrap();
+    let (store, _) =
+        Store::open(&config.kiosk.data_dir, concern_kiosk::clock::local_now()).unwrap();
     let mut kiosk_ids: Vec<String> = store
         .concerns_between(None, None)
         .unwrap()

@@ -10,8 +10,7 @@ use tracing::{info, warn};
 
 use super::printer_lock::PrinterLock;
 use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl};
-use crate::app::local_now;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::config::{Config, PrintMode};
 use crate::receipt;
 use crate::store::{JobKind, JobState, PrintJob, Store, StoreError};
@@ -40,7 +39,7 @@ pub struct PrintQueue {
     printer: Box<dyn PrinterPort>,
     config: Config,
     last_status: Option<PrinterStatus>,
-    /// The clock the closing-time summary is scheduled by.
+    /// The clock of every time the queue writes down and of the closing-time summary.
     clock: Arc<dyn Clock>,
     /// The stop request and heartbeat of the running kiosk; none for a one-off command.
     control: SendControl,
@@ -56,8 +55,9 @@ impl PrintQueue {
         printer: Box<dyn PrinterPort>,
         config: Config,
         owner: PrinterLock,
+        clock: Arc<dyn Clock>,
     ) -> Result<PrintQueue, StoreError> {
-        let requeued = store.requeue_interrupted_print_jobs(local_now())?;
+        let requeued = store.requeue_interrupted_print_jobs(clock.now())?;
         if requeued > 0 {
             warn!(
                 requeued,
@@ -69,16 +69,10 @@ impl PrintQueue {
             printer,
             config,
             last_status: None,
-            clock: Arc::new(SystemClock),
+            clock,
             control: SendControl::default(),
             _owner: owner,
         })
-    }
-
-    /// Schedules the closing-time summary by `clock` instead of the system clock.
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> PrintQueue {
-        self.clock = clock;
-        self
     }
 
     /// Stops at the next chunk boundary once `control` asks, and reports in through it.
@@ -112,21 +106,22 @@ impl PrintQueue {
             let status = self.check_printer();
             if !status.can_print() {
                 self.store
-                    .defer_print_job(job.id, status.describe(), local_now())?;
+                    .defer_print_job(job.id, status.describe(), self.clock.now())?;
                 return Ok(DrainOutcome::Blocked(status));
             }
             let rendered = match self.render(&job) {
                 Ok(rendered) => rendered,
                 Err(reason) => {
                     warn!(job = job.id, %reason, "print job cannot be made");
-                    self.store.fail_print_job(job.id, &reason, local_now())?;
+                    self.store
+                        .fail_print_job(job.id, &reason, self.clock.now())?;
                     continue;
                 }
             };
-            self.store.start_print_job(job.id, local_now())?;
+            self.store.start_print_job(job.id, self.clock.now())?;
             match self.printer.send(&rendered, &self.control) {
                 Ok(()) => {
-                    self.store.finish_print_job(job.id, local_now())?;
+                    self.store.finish_print_job(job.id, self.clock.now())?;
                     info!(job = job.id, name = %rendered.name, bytes = rendered.byte_len(), "printed");
                 }
                 Err(PrinterError::Stopped) => {
@@ -137,14 +132,14 @@ impl PrintQueue {
                     self.store.defer_print_job(
                         job.id,
                         &PrinterError::Stopped.to_string(),
-                        local_now(),
+                        self.clock.now(),
                     )?;
                     return Ok(DrainOutcome::Stopped);
                 }
                 Err(e) => {
                     warn!(job = job.id, error = %e, "print job interrupted; it stays queued");
                     self.store
-                        .defer_print_job(job.id, &e.to_string(), local_now())?;
+                        .defer_print_job(job.id, &e.to_string(), self.clock.now())?;
                     let status = match e {
                         PrinterError::NotReady(status) => status,
                         _ => self.check_printer(),
@@ -202,8 +197,9 @@ impl PrintQueue {
                 .map_err(|e| e.to_string())
             }
             JobKind::Summary { date } => {
-                let summary = DailySummary::gather(&self.store, &self.config, *date, local_now())
-                    .map_err(|e| e.to_string())?;
+                let summary =
+                    DailySummary::gather(&self.store, &self.config, *date, self.clock.now())
+                        .map_err(|e| e.to_string())?;
                 let document = summary::summary_sheet(&summary, &self.config);
                 render_document(&document, &self.config, format!("summary-{date}"))
                     .map_err(|e| e.to_string())
@@ -272,6 +268,7 @@ pub fn print_and_wait(
     config: &Config,
     job_id: i64,
     limit: Duration,
+    clock: Arc<dyn Clock>,
 ) -> Result<PrintWait, StoreError> {
     let deadline = std::time::Instant::now() + limit;
     let data_dir = &config.kiosk.data_dir;
@@ -279,13 +276,14 @@ pub fn print_and_wait(
         path: data_dir.clone(),
         source,
     })?;
-    let (store, _) = Store::open(data_dir, local_now())?;
+    let (store, _) = Store::open(data_dir, clock.now())?;
     let mut driver = match lock {
         Some(lock) => Driver::Owner(Box::new(PrintQueue::new(
             store,
             super::open_printer(config),
             config.clone(),
             lock,
+            clock,
         )?)),
         None => Driver::Observer(store),
     };
@@ -326,6 +324,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::clock::SystemClock;
     use crate::concern::{Draft, Lang};
 
     /// A printer whose faults the test sets, remembering every job it was sent.
@@ -369,16 +368,23 @@ mod tests {
     }
 
     fn queue_with_one_concern(printer: &FaultyPrinter) -> (tempfile::TempDir, PrintQueue, String) {
+        queue_with_one_concern_by(printer, Arc::new(SystemClock))
+    }
+
+    fn queue_with_one_concern_by(
+        printer: &FaultyPrinter,
+        clock: Arc<dyn Clock>,
+    ) -> (tempfile::TempDir, PrintQueue, String) {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::demo().unwrap();
         config.kiosk.data_dir = dir.path().to_path_buf();
-        let (mut store, _) = Store::open(dir.path(), local_now()).unwrap();
+        let (mut store, _) = Store::open(dir.path(), SystemClock.now()).unwrap();
         let draft = Draft::preset("repairs", "1", Lang::ZhCn);
         let concern = store
-            .file_concern(draft.validate(&config, local_now()).unwrap(), "A")
+            .file_concern(draft.validate(&config, SystemClock.now()).unwrap(), "A")
             .unwrap();
         let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
-        let queue = PrintQueue::new(store, Box::new(printer.clone()), config, lock).unwrap();
+        let queue = PrintQueue::new(store, Box::new(printer.clone()), config, lock, clock).unwrap();
         (dir, queue, format!("receipt-{}", concern.ticket))
     }
 
@@ -437,13 +443,20 @@ mod tests {
     fn a_job_left_printing_by_a_power_cut_prints_again_after_restart() {
         let printer = FaultyPrinter::new();
         let (dir, queue, receipt) = queue_with_one_concern(&printer);
-        queue.store().start_print_job(1, local_now()).unwrap();
+        queue.store().start_print_job(1, SystemClock.now()).unwrap();
         drop(queue);
-        let (store, _) = Store::open(dir.path(), local_now()).unwrap();
+        let (store, _) = Store::open(dir.path(), SystemClock.now()).unwrap();
         let mut config = Config::demo().unwrap();
         config.kiosk.data_dir = dir.path().to_path_buf();
         let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
-        let mut queue = PrintQueue::new(store, Box::new(printer.clone()), config, lock).unwrap();
+        let mut queue = PrintQueue::new(
+            store,
+            Box::new(printer.clone()),
+            config,
+            lock,
+            Arc::new(SystemClock),
+        )
+        .unwrap();
         assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
         assert_eq!(printer.printed(), [receipt]);
     }
@@ -451,15 +464,14 @@ mod tests {
     #[test]
     fn the_running_print_task_prints_the_summary_at_closing_time() {
         let printer = FaultyPrinter::new();
-        let (_dir, queue, receipt) = queue_with_one_concern(&printer);
-        let today = local_now().date_naive();
+        let today = SystemClock.now().date_naive();
         let closing = today
             .and_hms_opt(17, 30, 5)
             .unwrap()
-            .and_local_timezone(*local_now().offset())
+            .and_local_timezone(*SystemClock.now().offset())
             .unwrap();
         let clock = Arc::new(crate::clock::ManualClock::new(closing));
-        let queue = queue.with_clock(clock);
+        let (_dir, queue, receipt) = queue_with_one_concern_by(&printer, clock);
         let (wake, woken) = std::sync::mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let mut queue = queue.with_control(SendControl::new(Arc::clone(&stop), None));
@@ -504,7 +516,7 @@ mod tests {
         let (dir, queue, receipt) = queue_with_one_concern(&printer);
         let mut config = queue.config.clone();
         config.printer.mode = PrintMode::Raster;
-        let store = Store::open(dir.path(), local_now()).unwrap().0;
+        let store = Store::open(dir.path(), SystemClock.now()).unwrap().0;
         drop(queue);
         let stop = Arc::new(AtomicBool::new(false));
         let chunks_sent = Arc::new(Mutex::new(0));
@@ -513,9 +525,15 @@ mod tests {
             chunks_sent: Arc::clone(&chunks_sent),
         };
         let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
-        let mut queue = PrintQueue::new(store, Box::new(port), config.clone(), lock)
-            .unwrap()
-            .with_control(SendControl::new(Arc::clone(&stop), None));
+        let mut queue = PrintQueue::new(
+            store,
+            Box::new(port),
+            config.clone(),
+            lock,
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+        .with_control(SendControl::new(Arc::clone(&stop), None));
         assert_eq!(queue.drain().unwrap(), DrainOutcome::Stopped);
         assert_eq!(*chunks_sent.lock().unwrap(), 1, "one band, then stop");
         let (state, reason) = job_state(&queue);
@@ -524,9 +542,16 @@ mod tests {
         drop(queue);
 
         // The next start prints it, from the top.
-        let store = Store::open(dir.path(), local_now()).unwrap().0;
+        let store = Store::open(dir.path(), SystemClock.now()).unwrap().0;
         let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
-        let mut queue = PrintQueue::new(store, Box::new(printer.clone()), config, lock).unwrap();
+        let mut queue = PrintQueue::new(
+            store,
+            Box::new(printer.clone()),
+            config,
+            lock,
+            Arc::new(SystemClock),
+        )
+        .unwrap();
         assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
         assert_eq!(printer.printed(), [receipt]);
     }

@@ -14,7 +14,6 @@ use tracing::{error, info, warn};
 
 use super::AppWindow;
 use super::controller::Controller;
-use crate::app::local_now;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::health::{self, HealthBoard, Task};
@@ -90,10 +89,11 @@ pub fn start(
     health: &HealthBoard,
 ) -> BackgroundTasks {
     let print_stop = Arc::new(AtomicBool::new(false));
-    let (print_wake, print_thread) = match start_printing(config, Arc::clone(&print_stop), health) {
-        Some((wake, thread)) => (Some(wake), Some(thread)),
-        None => (None, None),
-    };
+    let (print_wake, print_thread) =
+        match start_printing(config, Arc::clone(&clock), Arc::clone(&print_stop), health) {
+            Some((wake, thread)) => (Some(wake), Some(thread)),
+            None => (None, None),
+        };
     let maintenance_thread = start_maintenance(config, Arc::clone(&clock), Arc::clone(&print_stop));
     let (upload, upload_stop, upload_thread) = match start_uploading(config, clock, health) {
         Some((handle, stop, thread)) => (Some(handle), Some(stop), Some(thread)),
@@ -158,6 +158,7 @@ fn start_maintenance(
 
 fn start_printing(
     config: &Config,
+    clock: Arc<dyn Clock>,
     stop: Arc<AtomicBool>,
     health: &HealthBoard,
 ) -> Option<(SyncSender<()>, JoinHandle<()>)> {
@@ -175,7 +176,7 @@ fn start_printing(
             return None;
         }
     };
-    let store = match Store::open(data_dir, local_now()) {
+    let store = match Store::open(data_dir, clock.now()) {
         Ok((store, _)) => store,
         Err(e) => {
             error!(error = %e, "the print task cannot open the store: no printing");
@@ -185,7 +186,7 @@ fn start_printing(
     let printer = Box::new(ReportingPrinter {
         inner: open_printer(config),
     });
-    let mut queue = match PrintQueue::new(store, printer, config.clone(), lock) {
+    let mut queue = match PrintQueue::new(store, printer, config.clone(), lock, clock) {
         Ok(queue) => queue,
         Err(e) => {
             error!(error = %e, "the print queue cannot start: no printing");
@@ -218,7 +219,7 @@ fn start_uploading(
     clock: Arc<dyn Clock>,
     health: &HealthBoard,
 ) -> Option<(UploadHandle, oneshot::Sender<()>, JoinHandle<()>)> {
-    let store = match Store::open(&config.kiosk.data_dir, local_now()) {
+    let store = match Store::open(&config.kiosk.data_dir, clock.now()) {
         Ok((store, _)) => store,
         Err(e) => {
             error!(error = %e, "the uploader cannot open the store: no uploads");

@@ -378,11 +378,11 @@ mod tests {
         let Ok(status) = StatusCode::from_u16(status) else {
             return Ok(());
         };
-        let (UploadError::Retryable { reason: said, .. }
-        | UploadError::Rejected { message: said, .. }) = (match interpret(status, wait, &body) {
+        let said = match interpret(status, wait, &body) {
             Ok(_) => return Ok(()),
-            Err(e) => e,
-        });
+            Err(UploadError::Retryable { reason, .. }) => reason,
+            Err(UploadError::Rejected { message, .. }) => message,
+        };
         prop_assert!(
             !said.chars().any(crate::concern::is_hidden_char),
             "{said:?}"
