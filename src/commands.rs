@@ -18,7 +18,7 @@ use crate::printer::open_printer;
 use crate::printer::print_queue::{PRINT_WAIT_LIMIT, PrintWait, print_and_wait};
 use crate::printer::printer_lock::PrinterLock;
 use crate::receipt;
-use crate::store::{ConcernRecord, JobKind};
+use crate::store::{ConcernRecord, JobKind, JobState};
 use crate::summary::{DailySummary, summary_sheet};
 use crate::upload::schedule::{self, Schedule};
 use crate::upload::uploader::RoundMode;
@@ -128,7 +128,9 @@ pub fn upload(settings: &Settings, once: bool) -> Result<(), CommandError> {
             }
         });
     }
-    let report = runtime.block_on(uploader.round(RoundMode::Now))?;
+    let report = runtime
+        .block_on(uploader.round(RoundMode::Now))
+        .map_err(anyhow::Error::from)?;
     let mut stdout = std::io::stdout().lock();
     for batch in &report.batches {
         writeln!(stdout, "{}", batch.describe()).context("cannot write to stdout")?;
@@ -248,7 +250,7 @@ fn list_line(record: &ConcernRecord) -> String {
         details.category,
         details.colour.code(),
         details.due_date,
-        record.receipt.as_deref().unwrap_or("-"),
+        record.receipt.map_or("-", JobState::code),
         record.upload,
         what.join("; "),
     );

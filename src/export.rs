@@ -67,8 +67,11 @@ pub fn write_export(
                 let or_empty = |v: &Option<String>| v.clone().unwrap_or_default();
                 let mut row = concern_cells(&WireConcern::from(&record.concern));
                 row.extend([
-                    or_empty(&record.receipt),
-                    record.upload.clone(),
+                    record
+                        .receipt
+                        .map(|r| r.code().to_string())
+                        .unwrap_or_default(),
+                    record.upload.code().to_string(),
                     or_empty(&record.uploaded_at),
                     or_empty(&record.personal_erased_at),
                 ]);

@@ -134,8 +134,7 @@ fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
         today.push((file(&mut store, &config, category, phrase, at), *category));
     }
     // The office acknowledged one batch of three today.
-    let batch = store
-        .assemble_batch("wanjia-01", 3, 1 << 20, now)
+    let batch = concern_kiosk::upload::batch::assemble(&mut store, "wanjia-01", 3, 1 << 20, now)
         .unwrap()
         .unwrap();
     let ids: Vec<_> = store

@@ -29,10 +29,12 @@ use tracing::{error, info, warn};
 mod backup;
 pub(crate) mod concern_row;
 mod print_jobs;
+mod states;
 mod upload_outbox;
 
 pub use backup::{BACKUP_DIR, BackupReport};
-pub use print_jobs::{JobKind, JobState, PrintJob};
+pub use print_jobs::{JobKind, PrintJob};
+pub use states::{BatchState, JobState, OutboxState};
 pub use upload_outbox::{RejectedBatch, StoredBatch, UploadStatus, utc_text};
 
 use crate::concern::{Concern, NewConcern, format_ticket, ticket_day};
@@ -161,6 +163,9 @@ pub enum StoreError {
     },
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    /// A concern's preset phrases could not be written as JSON for their column.
+    #[error("cannot write the phrases as JSON: {0}")]
+    PhrasesJson(serde_json::Error),
     /// SQLite itself says the file is damaged (or it is not a database at all).
     #[error("the database {path} is damaged ({reason}); the kiosk sets it aside at its next start")]
     Corrupt { path: PathBuf, reason: String },
@@ -205,10 +210,10 @@ pub struct AuditEntry {
 pub struct ConcernRecord {
     #[serde(flatten)]
     pub concern: Concern,
-    /// The receipt's print state: pending, printing, done or failed.
-    pub receipt: Option<String>,
-    /// The upload state: pending or uploaded.
-    pub upload: String,
+    /// The receipt's print state.
+    pub receipt: Option<JobState>,
+    /// The upload state.
+    pub upload: OutboxState,
     pub uploaded_at: Option<String>,
     pub personal_erased_at: Option<String>,
 }
@@ -355,8 +360,7 @@ impl Store {
             |r| r.get(0),
         )?;
         let ticket = format_ticket(ticket_prefix, new.created_at.date_naive(), seq);
-        let phrases = serde_json::to_string(&new.phrases)
-            .map_err(|e| StoreError::Damaged(format!("phrases: {e}")))?;
+        let phrases = serde_json::to_string(&new.phrases).map_err(StoreError::PhrasesJson)?;
         let created_at = new.created_at.to_rfc3339();
         tx.execute(
             "INSERT INTO concerns (id, ticket, created_at, created_date, category, category_zh,
@@ -432,8 +436,8 @@ impl Store {
     ) -> Result<u32, StoreError> {
         Ok(self.conn.query_row(
             "SELECT count(*) FROM upload_outbox
-             WHERE state = 'uploaded' AND uploaded_at >= ?1 AND uploaded_at < ?2",
-            params![utc_text(from), utc_text(until)],
+             WHERE state = ?3 AND uploaded_at >= ?1 AND uploaded_at < ?2",
+            params![utc_text(from), utc_text(until), OutboxState::Uploaded],
             |r| r.get(0),
         )?)
     }
@@ -475,8 +479,8 @@ impl Store {
             let after = concern_row::CONCERN_ROW_WIDTH;
             Ok((
                 concern_row::ConcernRow::read(r, 0)?,
-                r.get::<_, Option<String>>(after)?,
-                r.get::<_, Option<String>>(after + 1)?,
+                r.get::<_, Option<JobState>>(after)?,
+                r.get::<_, Option<OutboxState>>(after + 1)?,
                 r.get::<_, Option<String>>(after + 2)?,
                 r.get::<_, Option<String>>(after + 3)?,
             ))
@@ -487,7 +491,7 @@ impl Store {
             records.push(ConcernRecord {
                 concern: Concern::from(raw.decode().map_err(StoreError::Damaged)?),
                 receipt,
-                upload: upload.unwrap_or_else(|| "pending".into()),
+                upload: upload.unwrap_or(OutboxState::Pending),
                 uploaded_at,
                 personal_erased_at,
             });
@@ -788,8 +792,8 @@ mod tests {
         let records = store.concerns_between(None, None).unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].concern, concern);
-        assert_eq!(records[0].receipt.as_deref(), Some("pending"));
-        assert_eq!(records[0].upload, "pending");
+        assert_eq!(records[0].receipt, Some(JobState::Pending));
+        assert_eq!(records[0].upload, OutboxState::Pending);
         let mode: String = store
             .conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))

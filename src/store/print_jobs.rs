@@ -9,6 +9,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::states::JobState;
 use super::{Store, StoreError};
 
 /// What a print job prints.
@@ -20,26 +21,6 @@ pub enum JobKind {
     TestPage,
     /// The staff daily summary of one day, made from the store when it prints.
     Summary { date: NaiveDate },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobState {
-    Pending,
-    Printing,
-    Done,
-    Failed,
-}
-
-impl JobState {
-    fn from_code(code: &str) -> Option<JobState> {
-        match code {
-            "pending" => Some(JobState::Pending),
-            "printing" => Some(JobState::Printing),
-            "done" => Some(JobState::Done),
-            "failed" => Some(JobState::Failed),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +80,7 @@ impl Store {
 
     /// The oldest job waiting to print, if any.
     pub fn next_print_job(&self) -> Result<Option<PrintJob>, StoreError> {
-        self.print_job_where("state = 'pending' ORDER BY id LIMIT 1", params![])
+        self.print_job_where("state = ?1 ORDER BY id LIMIT 1", params![JobState::Pending])
     }
 
     pub fn print_job(&self, id: i64) -> Result<Option<PrintJob>, StoreError> {
@@ -124,7 +105,7 @@ impl Store {
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, Option<String>>(2)?,
-                        r.get::<_, String>(3)?,
+                        r.get::<_, JobState>(3)?,
                         r.get::<_, u32>(4)?,
                         r.get::<_, Option<String>>(5)?,
                         r.get::<_, Option<String>>(6)?,
@@ -146,8 +127,6 @@ impl Store {
                 )));
             }
         };
-        let state = JobState::from_code(&state)
-            .ok_or_else(|| StoreError::Damaged(format!("print job {id}: state `{state}`")))?;
         Ok(Some(PrintJob {
             id,
             kind,
@@ -159,12 +138,12 @@ impl Store {
 
     /// Marks a job as going out to the printer now (one more attempt).
     pub fn start_print_job(&self, id: i64, now: DateTime<FixedOffset>) -> Result<(), StoreError> {
-        self.set_job_state(id, "printing", None, true, now)
+        self.set_job_state(id, JobState::Printing, None, true, now)
     }
 
     /// The printer has taken every byte of the job.
     pub fn finish_print_job(&self, id: i64, now: DateTime<FixedOffset>) -> Result<(), StoreError> {
-        self.set_job_state(id, "done", None, false, now)
+        self.set_job_state(id, JobState::Done, None, false, now)
     }
 
     /// The printer could not take the job now (paper out, cover open, unplugged): it stays
@@ -175,7 +154,7 @@ impl Store {
         reason: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
-        self.set_job_state(id, "pending", Some(reason), false, now)
+        self.set_job_state(id, JobState::Pending, Some(reason), false, now)
     }
 
     /// The job can never print (its concern is gone, its document cannot be made).
@@ -185,13 +164,13 @@ impl Store {
         reason: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
-        self.set_job_state(id, "failed", Some(reason), false, now)
+        self.set_job_state(id, JobState::Failed, Some(reason), false, now)
     }
 
     fn set_job_state(
         &self,
         id: i64,
-        state: &str,
+        state: JobState,
         error: Option<&str>,
         count_attempt: bool,
         now: DateTime<FixedOffset>,
@@ -237,11 +216,11 @@ impl Store {
         now: DateTime<FixedOffset>,
     ) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
-            "UPDATE print_jobs SET state = 'pending',
+            "UPDATE print_jobs SET state = ?2,
                 last_error = 'interrupted while printing (power cut or restart): printed again',
                 updated_at = ?1
-             WHERE state = 'printing'",
-            params![now.to_rfc3339()],
+             WHERE state = ?3",
+            params![now.to_rfc3339(), JobState::Pending, JobState::Printing],
         )?)
     }
 }

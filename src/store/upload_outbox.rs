@@ -2,19 +2,17 @@
 //! travel in, and retention of personal data after acknowledgement.
 //!
 //! A concern is `pending` until the office names it in `accepted` or `duplicates`; only then is
-//! it `uploaded`. A batch is assembled once (its gzip'd JSON stored) and resent byte for byte,
-//! so the office can recognise a retry by its batch id and its concern ids.
-
-use std::io::Write;
+//! it `uploaded`. A batch is assembled once by the uploader (`upload::batch`); its bytes are
+//! kept here as they are and resent byte for byte, so the office can recognise a retry by its
+//! batch id and its concern ids.
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{Store, StoreError};
-use crate::upload::wire::{Batch, BatchReply, SCHEMA, WireConcern};
+use super::states::{BatchState, OutboxState};
+use super::{ConcernRecord, Store, StoreError};
+use crate::upload::wire::BatchReply;
 
 /// A batch as stored: what goes on the wire and where its retries stand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,20 +58,19 @@ impl Store {
     /// The oldest batch that is waiting: one already assembled (a retry keeps its id and bytes),
     /// including rejected ones when `include_rejected` (a person asked to send everything now).
     pub fn waiting_batch(&self, include_rejected: bool) -> Result<Option<StoredBatch>, StoreError> {
-        let states = if include_rejected {
-            "('pending', 'rejected')"
+        // A person asking to send everything includes the rejected batches.
+        let also = if include_rejected {
+            BatchState::Rejected
         } else {
-            "('pending')"
+            BatchState::Pending
         };
         let row = self
             .conn
             .query_row(
-                &format!(
-                    "SELECT batch_id, body, concern_count, attempts, next_attempt_at, state
-                     FROM upload_batches WHERE state IN {states}
-                     ORDER BY created_at, batch_id LIMIT 1"
-                ),
-                [],
+                "SELECT batch_id, body, concern_count, attempts, next_attempt_at, state
+                 FROM upload_batches WHERE state IN (?1, ?2)
+                 ORDER BY created_at, batch_id LIMIT 1",
+                params![BatchState::Pending, also],
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
@@ -81,7 +78,7 @@ impl Store {
                         r.get::<_, u32>(2)?,
                         r.get::<_, u32>(3)?,
                         r.get::<_, Option<String>>(4)?,
-                        r.get::<_, String>(5)?,
+                        r.get::<_, BatchState>(5)?,
                     ))
                 },
             )
@@ -96,92 +93,64 @@ impl Store {
                     concern_count,
                     attempts,
                     next_attempt_at,
-                    rejected: state == "rejected",
+                    rejected: state == BatchState::Rejected,
                 })
             },
         )
         .transpose()
     }
 
-    /// Puts the oldest concerns not yet in a batch into a new one: at most `max_concerns`, and no
-    /// more than fit in `max_json_bytes` of JSON. `None` when nothing is waiting (or another
-    /// uploader took the same concerns meanwhile: the next round tries again).
-    pub fn assemble_batch(
+    /// The oldest concerns that are in no batch yet, at most `max_concerns`, oldest first by
+    /// the outbox's insertion order (through its index: the cost does not grow with the
+    /// backlog).
+    pub fn unbatched_concerns(&self, max_concerns: u32) -> Result<Vec<ConcernRecord>, StoreError> {
+        self.records_where(
+            "c.id IN (SELECT concern_id FROM upload_outbox
+                      WHERE state = ?2 AND batch_id IS NULL ORDER BY rowid LIMIT ?1)",
+            params![max_concerns, OutboxState::Pending],
+        )
+    }
+
+    /// Keeps a new batch, `body` exactly as it will be sent every time, and puts `concerns` in
+    /// it, in one transaction. `None` when another process batched one of them meanwhile: the
+    /// next round tries again.
+    pub fn save_batch(
         &mut self,
-        kiosk_id: &str,
-        max_concerns: u32,
-        max_json_bytes: usize,
+        batch_id: Uuid,
+        body: Vec<u8>,
+        concerns: &[Uuid],
         now: DateTime<FixedOffset>,
     ) -> Result<Option<StoredBatch>, StoreError> {
-        // Oldest first by the outbox's insertion order, through its index: the cost of a batch
-        // does not grow with the backlog.
-        let records = self.records_where(
-            "c.id IN (SELECT concern_id FROM upload_outbox
-                      WHERE state = 'pending' AND batch_id IS NULL ORDER BY rowid LIMIT ?1)",
-            params![max_concerns],
-        )?;
-        let mut concerns: Vec<WireConcern> = records
-            .iter()
-            .map(|r| WireConcern::from(&r.concern))
-            .collect();
-        if concerns.is_empty() {
-            return Ok(None);
-        }
-        let mut batch = Batch {
-            schema: SCHEMA.to_string(),
-            kiosk_id: kiosk_id.to_string(),
-            batch_id: Uuid::now_v7(),
-            sent_at: now,
-            concerns: Vec::new(),
-        };
-        // Whole concerns only: drop from the end until the JSON fits (a concern is ~2 KB at
-        // most, far below the limit, so at least one always fits).
-        let json = loop {
-            batch.concerns = concerns.clone();
-            let json = serde_json::to_vec(&batch)
-                .map_err(|e| StoreError::Damaged(format!("batch JSON: {e}")))?;
-            if json.len() <= max_json_bytes || concerns.len() == 1 {
-                break json;
-            }
-            let keep = (concerns.len() * max_json_bytes / json.len()).clamp(1, concerns.len() - 1);
-            concerns.truncate(keep);
-        };
-        let mut gzip = GzEncoder::new(Vec::new(), Compression::default());
-        gzip.write_all(&json)
-            .map_err(|e| StoreError::Damaged(format!("gzip: {e}")))?;
-        let body = gzip
-            .finish()
-            .map_err(|e| StoreError::Damaged(format!("gzip: {e}")))?;
+        let concern_count = u32::try_from(concerns.len()).unwrap_or(u32::MAX);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO upload_batches (batch_id, created_at, body, concern_count)
              VALUES (?1, ?2, ?3, ?4)",
-            params![
-                batch.batch_id.to_string(),
-                utc_text(now),
-                body,
-                batch.concerns.len() as u32
-            ],
+            params![batch_id.to_string(), utc_text(now), body, concern_count],
         )?;
-        for concern in &batch.concerns {
+        for concern in concerns {
             // Only a concern still unbatched joins: another process may have taken it meanwhile.
             let joined = tx.execute(
                 "UPDATE upload_outbox SET batch_id = ?1
-                 WHERE concern_id = ?2 AND state = 'pending' AND batch_id IS NULL",
-                params![batch.batch_id.to_string(), concern.id.to_string()],
+                 WHERE concern_id = ?2 AND state = ?3 AND batch_id IS NULL",
+                params![
+                    batch_id.to_string(),
+                    concern.to_string(),
+                    OutboxState::Pending
+                ],
             )?;
             if joined == 0 {
-                // Rebuilding is rare (two uploaders at once); give up this batch and retry.
+                // Rare (two uploaders at once): the transaction rolls back; retry later.
                 return Ok(None);
             }
         }
         tx.commit()?;
         Ok(Some(StoredBatch {
-            batch_id: batch.batch_id,
+            batch_id,
             body,
-            concern_count: batch.concerns.len() as u32,
+            concern_count,
             attempts: 0,
             next_attempt_at: None,
             rejected: false,
@@ -204,20 +173,26 @@ impl Store {
         let mut acknowledged = 0;
         for id in reply.accepted.iter().chain(&reply.duplicates) {
             acknowledged += tx.execute(
-                "UPDATE upload_outbox SET state = 'uploaded', uploaded_at = ?3
-                 WHERE concern_id = ?1 AND batch_id = ?2 AND state = 'pending'",
-                params![id.to_string(), batch, utc_text(now)],
+                "UPDATE upload_outbox SET state = ?4, uploaded_at = ?3
+                 WHERE concern_id = ?1 AND batch_id = ?2 AND state = ?5",
+                params![
+                    id.to_string(),
+                    batch,
+                    utc_text(now),
+                    OutboxState::Uploaded,
+                    OutboxState::Pending
+                ],
             )? as u32;
         }
         let left = tx.execute(
-            "UPDATE upload_outbox SET batch_id = NULL WHERE batch_id = ?1 AND state = 'pending'",
-            params![batch],
+            "UPDATE upload_outbox SET batch_id = NULL WHERE batch_id = ?1 AND state = ?2",
+            params![batch, OutboxState::Pending],
         )? as u32;
         tx.execute(
-            "UPDATE upload_batches SET state = 'sent', attempts = attempts + 1,
+            "UPDATE upload_batches SET state = ?3, attempts = attempts + 1,
                 last_attempt_at = ?2, finished_at = ?2, last_error = NULL
              WHERE batch_id = ?1",
-            params![batch, utc_text(now)],
+            params![batch, utc_text(now), BatchState::Sent],
         )?;
         tx.commit()?;
         Ok((acknowledged, left))
@@ -232,14 +207,15 @@ impl Store {
         next_attempt_at: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE upload_batches SET state = 'pending', attempts = attempts + 1,
+            "UPDATE upload_batches SET state = ?5, attempts = attempts + 1,
                 last_attempt_at = ?2, next_attempt_at = ?3, last_error = ?4
              WHERE batch_id = ?1",
             params![
                 batch_id.to_string(),
                 utc_text(now),
                 utc_text(next_attempt_at),
-                error
+                error,
+                BatchState::Pending
             ],
         )?;
         Ok(())
@@ -253,26 +229,31 @@ impl Store {
         now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE upload_batches SET state = 'rejected', attempts = attempts + 1,
+            "UPDATE upload_batches SET state = ?4, attempts = attempts + 1,
                 last_attempt_at = ?2, last_error = ?3
              WHERE batch_id = ?1",
-            params![batch_id.to_string(), utc_text(now), error],
+            params![
+                batch_id.to_string(),
+                utc_text(now),
+                error,
+                BatchState::Rejected
+            ],
         )?;
         Ok(())
     }
 
     pub fn upload_status(&self) -> Result<UploadStatus, StoreError> {
         let pending_concerns = self.conn.query_row(
-            "SELECT count(*) FROM upload_outbox WHERE state = 'pending'",
-            [],
+            "SELECT count(*) FROM upload_outbox WHERE state = ?1",
+            [OutboxState::Pending],
             |r| r.get(0),
         )?;
         let mut statement = self.conn.prepare(
             "SELECT batch_id, concern_count, coalesce(last_error, ''), coalesce(last_attempt_at, '')
-             FROM upload_batches WHERE state = 'rejected' ORDER BY created_at",
+             FROM upload_batches WHERE state = ?1 ORDER BY created_at",
         )?;
         let rejected = statement
-            .query_map([], |r| {
+            .query_map([BatchState::Rejected], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, u32>(1)?,
@@ -293,17 +274,17 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let last_success_at = self.conn.query_row(
-            "SELECT max(finished_at) FROM upload_batches WHERE state = 'sent'",
-            [],
+            "SELECT max(finished_at) FROM upload_batches WHERE state = ?1",
+            [BatchState::Sent],
             |r| r.get(0),
         )?;
         let last_retry_error = self
             .conn
             .query_row(
                 "SELECT last_error FROM upload_batches
-                 WHERE state = 'pending' AND last_error IS NOT NULL
+                 WHERE state = ?1 AND last_error IS NOT NULL
                  ORDER BY last_attempt_at DESC LIMIT 1",
-                [],
+                [BatchState::Pending],
                 |r| r.get(0),
             )
             .optional()?;
@@ -326,8 +307,8 @@ impl Store {
             "UPDATE concerns SET phone = NULL, text = NULL, personal_erased_at = ?2
              WHERE personal_erased_at IS NULL
                AND id IN (SELECT concern_id FROM upload_outbox
-                          WHERE state = 'uploaded' AND uploaded_at <= ?1)",
-            params![utc_text(cutoff), utc_text(now)],
+                          WHERE state = ?3 AND uploaded_at <= ?1)",
+            params![utc_text(cutoff), utc_text(now), OutboxState::Uploaded],
         )?)
     }
 }
@@ -365,6 +346,21 @@ mod tests {
         (dir, store)
     }
 
+    /// Batches the oldest `n` unbatched concerns as the uploader would, with a stand-in body:
+    /// what the bytes are is the uploader's business.
+    fn batch_of(store: &mut Store, n: u32, now: DateTime<FixedOffset>) -> StoredBatch {
+        let ids: Vec<Uuid> = store
+            .unbatched_concerns(n)
+            .unwrap()
+            .iter()
+            .map(|r| r.concern.details.id)
+            .collect();
+        store
+            .save_batch(Uuid::now_v7(), b"the batch's bytes".to_vec(), &ids, now)
+            .unwrap()
+            .unwrap()
+    }
+
     fn personal(store: &Store) -> Vec<(Option<String>, Option<String>)> {
         store
             .concerns_between(None, None)
@@ -378,10 +374,7 @@ mod tests {
     fn a_batch_is_assembled_once_and_its_concerns_wait_for_the_office() {
         let (_dir, mut store) = store_with_concerns(5);
         let now = at("2026-11-26T10:00:00+08:00");
-        let batch = store
-            .assemble_batch("wanjia-01", 3, 1 << 20, now)
-            .unwrap()
-            .unwrap();
+        let batch = batch_of(&mut store, 3, now);
         assert_eq!(batch.concern_count, 3);
         assert_eq!(store.waiting_batch(false).unwrap(), Some(batch.clone()));
         // The same batch comes back until the office answers: a retry keeps id and bytes.
@@ -397,10 +390,7 @@ mod tests {
     fn ids_the_office_did_not_name_go_back_to_the_pool() {
         let (_dir, mut store) = store_with_concerns(3);
         let now = at("2026-11-26T10:00:00+08:00");
-        let batch = store
-            .assemble_batch("wanjia-01", 10, 1 << 20, now)
-            .unwrap()
-            .unwrap();
+        let batch = batch_of(&mut store, 10, now);
         let ids: Vec<Uuid> = store
             .concerns_between(None, None)
             .unwrap()
@@ -417,39 +407,15 @@ mod tests {
         );
         assert_eq!(store.upload_status().unwrap().pending_concerns, 1);
         assert_eq!(store.waiting_batch(false).unwrap(), None);
-        let next = store
-            .assemble_batch("wanjia-01", 10, 1 << 20, now)
-            .unwrap()
-            .unwrap();
+        let next = batch_of(&mut store, 10, now);
         assert_eq!(next.concern_count, 1);
-    }
-
-    #[test]
-    fn a_batch_never_exceeds_its_json_budget() {
-        let (_dir, mut store) = store_with_concerns(20);
-        let now = at("2026-11-26T10:00:00+08:00");
-        let batch = store
-            .assemble_batch("wanjia-01", 100, 4096, now)
-            .unwrap()
-            .unwrap();
-        let mut json = Vec::new();
-        std::io::Read::read_to_end(
-            &mut flate2::read::GzDecoder::new(&batch.body[..]),
-            &mut json,
-        )
-        .unwrap();
-        assert!(json.len() <= 4096, "{} bytes", json.len());
-        assert!(batch.concern_count >= 1 && batch.concern_count < 20);
     }
 
     #[test]
     fn personal_data_is_erased_only_after_acknowledgement_and_the_retention_days() {
         let (_dir, mut store) = store_with_concerns(2);
         let acknowledged_at = at("2026-11-27T10:00:00+08:00");
-        let batch = store
-            .assemble_batch("wanjia-01", 1, 1 << 20, acknowledged_at)
-            .unwrap()
-            .unwrap();
+        let batch = batch_of(&mut store, 1, acknowledged_at);
         let first = store.concerns_between(None, None).unwrap()[0]
             .concern
             .details

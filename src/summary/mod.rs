@@ -8,7 +8,7 @@ use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime};
 
 use crate::concern::Colour;
 use crate::config::Config;
-use crate::store::{ConcernRecord, JobKind, Store, StoreError, UploadStatus};
+use crate::store::{ConcernRecord, JobKind, JobState, Store, StoreError, UploadStatus};
 
 pub use sheet::summary_sheet;
 
@@ -74,7 +74,7 @@ impl DailySummary {
     pub fn unprinted(&self) -> Vec<&ConcernRecord> {
         self.today
             .iter()
-            .filter(|r| r.receipt.as_deref() != Some("done"))
+            .filter(|r| r.receipt != Some(JobState::Done))
             .collect()
     }
 }
@@ -201,14 +201,15 @@ mod tests {
                 .unwrap();
         }
         let noon = at("2026-11-26T12:00:00+08:00");
-        let batch = store
-            .assemble_batch("wanjia-01", 3, 1 << 20, noon)
-            .unwrap()
-            .unwrap();
-        let ids = store.concerns_between(None, None).unwrap()[..3]
+        let ids: Vec<_> = store.concerns_between(None, None).unwrap()[..3]
             .iter()
             .map(|r| r.concern.details.id)
             .collect();
+        // What the batch's bytes are is the uploader's business, not the summary's.
+        let batch = store
+            .save_batch(uuid::Uuid::now_v7(), b"batch".to_vec(), &ids, noon)
+            .unwrap()
+            .unwrap();
         let reply = BatchReply {
             accepted: ids,
             duplicates: vec![],

@@ -2,6 +2,7 @@
 //! batching, the HTTP client, the retry policy and the schedule.
 
 pub mod backoff;
+pub mod batch;
 pub mod office_client;
 pub mod schedule;
 pub mod uploader;

@@ -9,10 +9,11 @@ use tracing::{info, warn};
 use uuid::Uuid;
 
 use super::backoff::retry_delay;
+use super::batch::{BatchError, assemble};
 use super::office_client::{OfficeClient, UploadError};
 use crate::clock::Clock;
 use crate::health::Heartbeat;
-use crate::store::{Store, StoreError, UploadStatus, utc_text};
+use crate::store::{Store, UploadStatus, utc_text};
 
 /// The most JSON one batch may carry: 256 KiB keeps a batch well inside the office's 4 MiB
 /// limit and quick to resend over a weak mobile link.
@@ -152,7 +153,7 @@ impl<C: OfficeClient> Uploader<C> {
 
     /// Sends batches until nothing is waiting, the office fails (it is not hammered: the rest
     /// waits for the next round), or a batch is refused.
-    pub async fn round(&mut self, mode: RoundMode) -> Result<RoundReport, StoreError> {
+    pub async fn round(&mut self, mode: RoundMode) -> Result<RoundReport, BatchError> {
         let mut batches = Vec::new();
         loop {
             self.report_in();
@@ -160,7 +161,8 @@ impl<C: OfficeClient> Uploader<C> {
             let waiting = self.store.waiting_batch(mode == RoundMode::Now)?;
             let batch = match waiting {
                 Some(batch) => batch,
-                None => match self.store.assemble_batch(
+                None => match assemble(
+                    &mut self.store,
                     &self.kiosk_id,
                     self.max_batch,
                     MAX_BATCH_JSON_BYTES,

@@ -1,0 +1,130 @@
+//! Assembling a batch: the oldest concerns no batch holds yet, as the wire format's JSON, cut
+//! to the size budget by whole concerns, gzip'd once. The store keeps the bytes as they are, so
+//! every retry sends exactly the same batch.
+
+use std::io::Write;
+
+use chrono::{DateTime, FixedOffset};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use thiserror::Error;
+use uuid::Uuid;
+
+use super::wire::{Batch, SCHEMA, WireConcern};
+use crate::store::{Store, StoreError, StoredBatch};
+
+/// Why no batch could be made.
+#[derive(Debug, Error)]
+pub enum BatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the batch as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot gzip the batch: {0}")]
+    Gzip(#[from] std::io::Error),
+}
+
+/// Puts the oldest concerns not yet in a batch into a new one: at most `max_concerns`, and no
+/// more than fit in `max_json_bytes` of JSON. `None` when nothing is waiting (or another
+/// uploader took the same concerns meanwhile: the next round tries again).
+pub fn assemble(
+    store: &mut Store,
+    kiosk_id: &str,
+    max_concerns: u32,
+    max_json_bytes: usize,
+    now: DateTime<FixedOffset>,
+) -> Result<Option<StoredBatch>, BatchError> {
+    let mut concerns: Vec<WireConcern> = store
+        .unbatched_concerns(max_concerns)?
+        .iter()
+        .map(|r| WireConcern::from(&r.concern))
+        .collect();
+    if concerns.is_empty() {
+        return Ok(None);
+    }
+    let mut batch = Batch {
+        schema: SCHEMA.to_string(),
+        kiosk_id: kiosk_id.to_string(),
+        batch_id: Uuid::now_v7(),
+        sent_at: now,
+        concerns: Vec::new(),
+    };
+    // Whole concerns only: drop from the end until the JSON fits (a concern is ~2 KB at most,
+    // far below the limit, so at least one always fits).
+    let json = loop {
+        batch.concerns = concerns.clone();
+        let json = serde_json::to_vec(&batch)?;
+        if json.len() <= max_json_bytes || concerns.len() == 1 {
+            break json;
+        }
+        let keep = (concerns.len() * max_json_bytes / json.len()).clamp(1, concerns.len() - 1);
+        concerns.truncate(keep);
+    };
+    let mut gzip = GzEncoder::new(Vec::new(), Compression::default());
+    gzip.write_all(&json)?;
+    let body = gzip.finish()?;
+    let ids: Vec<Uuid> = batch.concerns.iter().map(|c| c.id).collect();
+    Ok(store.save_batch(batch.batch_id, body, &ids, now)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::concern::{Draft, Lang};
+    use crate::config::Config;
+
+    fn at(text: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(text).unwrap()
+    }
+
+    fn store_with_concerns(n: usize) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::demo().unwrap();
+        let (mut store, _) = Store::open(dir.path(), at("2026-11-26T09:00:00+08:00")).unwrap();
+        for i in 0..n {
+            let draft = Draft {
+                category: "noise".into(),
+                phrases: vec!["1".into()],
+                text: Some(format!("楼上装修 {i}")),
+                location: None,
+                phone: Some("13812345678".into()),
+                lang: Lang::ZhCn,
+            };
+            let filed = at("2026-11-26T09:00:00+08:00") + TimeDelta::minutes(i as i64);
+            store
+                .file_concern(draft.validate(&config, filed).unwrap(), "A")
+                .unwrap();
+        }
+        (dir, store)
+    }
+
+    #[test]
+    fn a_batch_never_exceeds_its_json_budget() {
+        let (_dir, mut store) = store_with_concerns(20);
+        let now = at("2026-11-26T10:00:00+08:00");
+        let batch = assemble(&mut store, "wanjia-01", 100, 4096, now)
+            .unwrap()
+            .unwrap();
+        let mut json = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&batch.body[..]),
+            &mut json,
+        )
+        .unwrap();
+        assert!(json.len() <= 4096, "{} bytes", json.len());
+        assert!(batch.concern_count >= 1 && batch.concern_count < 20);
+    }
+
+    #[test]
+    fn nothing_waiting_makes_no_batch() {
+        let (_dir, mut store) = store_with_concerns(0);
+        let now = at("2026-11-26T10:00:00+08:00");
+        assert!(
+            assemble(&mut store, "wanjia-01", 100, 4096, now)
+                .unwrap()
+                .is_none()
+        );
+    }
+}
