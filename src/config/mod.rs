@@ -16,6 +16,8 @@ mod usable;
 mod validate;
 
 #[cfg(test)]
+mod property_tests;
+#[cfg(test)]
 mod tests;
 
 use std::io::Read;
