@@ -17,7 +17,9 @@ fn doctor_with(text: &str) -> (Option<i32>, String, String) {
     )
 }
 
-fn assert_names(text: &str, line: usize, key: &str) {
+/// Runs `doctor` on `text`, checks that it exits 2 naming `key` at `line` without a panic, and
+/// returns its stderr.
+fn assert_names(text: &str, line: usize, key: &str) -> String {
     let (code, message, file) = doctor_with(text);
     assert_eq!(code, Some(2), "{message}");
     let expected = format!("{file}:{line}: key `{key}`");
@@ -26,6 +28,7 @@ fn assert_names(text: &str, line: usize, key: &str) {
         "wanted `{expected}` in: {message}"
     );
     assert!(!message.contains("panicked"), "{message}");
+    message
 }
 
 #[test]
@@ -91,7 +94,8 @@ fn category_colour_that_does_not_exist() {
     let (code, message, _) = doctor_with(&text);
     assert_eq!(code, Some(2));
     assert!(message.contains("purple"), "{message}");
-    assert_names(&text, line, "category.triage");
+    // Named like every other array entry, so the maintainer knows which of ten categories.
+    assert_names(&text, line, "category[1].triage");
 }
 
 #[test]
@@ -159,4 +163,133 @@ fn an_unreadable_file() {
         message.contains(&kiosk.config.display().to_string()),
         "{message}"
     );
+}
+
+/// The longest ticket number the reference prefix `A` can produce: the widest sequence a ticket
+/// can carry is a `u32`.
+const LONGEST_TICKET_WITH_PREFIX_A: &str = "A1231-4294967295";
+
+#[test]
+fn a_tracking_url_too_long_for_the_receipts_qr_code() {
+    // Fits with today's three-digit tickets, but not once the day's number grows: the receipt
+    // would fail on the day it does.
+    let holds = concern_kiosk::receipt::MAX_QR_BYTES;
+    let head = "https://office.example.org/t/";
+    let padding = "x".repeat(holds + 1 - head.len() - LONGEST_TICKET_WITH_PREFIX_A.len() - 1);
+    let url = format!("{head}{padding}/{{ticket}}");
+    assert!(url.replace("{ticket}", "A1126-001").len() <= holds);
+    let text = with_key(REFERENCE_CONFIG, "tracking_url", &format!("{url:?}"));
+    let message = assert_names(
+        &text,
+        line_of_key(REFERENCE_CONFIG, "tracking_url"),
+        "kiosk.tracking_url",
+    );
+    assert!(message.contains(LONGEST_TICKET_WITH_PREFIX_A), "{message}");
+    assert!(message.contains(&format!("{holds}")), "{message}");
+}
+
+/// The reference config with `key` set to each of `values` (as TOML): each must be refused at
+/// the key's line, naming it `dotted`. Returns the messages.
+fn refusals_of<const N: usize>(key: &str, values: [&str; N], dotted: &str) -> Vec<String> {
+    let line = line_of_key(REFERENCE_CONFIG, key);
+    values
+        .iter()
+        .map(|value| assert_names(&with_key(REFERENCE_CONFIG, key, value), line, dotted))
+        .collect()
+}
+
+#[test]
+fn an_upload_endpoint_that_is_not_an_http_address() {
+    refusals_of(
+        "endpoint",
+        [
+            r#""office.example.org/concerns""#,
+            r#""ftp://office.example.org/concerns""#,
+            r#""https://""#,
+            r#""file:///etc/passwd""#,
+            r#""https://office.example.org/concerns?kiosk=1""#,
+            r#""""#,
+        ],
+        "upload.endpoint",
+    );
+}
+
+#[test]
+fn plain_http_to_an_office_that_is_not_on_this_machine() {
+    let messages = refusals_of(
+        "endpoint",
+        [
+            r#""http://office.example.org/concerns""#,
+            r#""http://192.168.1.20:8787""#,
+            r#""http://[2001:db8::1]:8787""#,
+            r#""http://localhost.example.org""#,
+        ],
+        "upload.endpoint",
+    );
+    for message in messages {
+        assert!(message.contains("use https://"), "{message}");
+    }
+}
+
+#[test]
+fn a_staff_pin_hash_that_is_not_an_argon2_hash() {
+    let line = REFERENCE_CONFIG
+        .lines()
+        .position(|l| l == "[staff]")
+        .unwrap()
+        + 2;
+    for hash in [
+        "2468",
+        "$argon2id$v=19$m=19456,t=2,p=1$",
+        "$argon2id$v=19$m=19456,t=2,p=1$ZGVtby1raW9zay1zYWx0",
+        "$pbkdf2-sha256$i=1000$ZGVtby1raW9zay1zYWx0$NQe5E9FDswuMZoFZKiFiB6lnO92jPYcu4BdHo37XTNU",
+    ] {
+        let text =
+            REFERENCE_CONFIG.replacen("[staff]\n", &format!("[staff]\npin_hash = {hash:?}\n"), 1);
+        assert_names(&text, line, "staff.pin_hash");
+    }
+}
+
+#[test]
+fn retention_of_no_days_or_of_centuries() {
+    refusals_of(
+        "days_after_upload",
+        ["0", "3651", "4294967295"],
+        "retention.days_after_upload",
+    );
+}
+
+#[test]
+fn a_hotline_with_invisible_characters() {
+    // A bell, a right-to-left override that shows the number backwards, a zero-width space.
+    refusals_of(
+        "hotline",
+        [
+            r#""0571\u0007""#,
+            r#""0571-\u202E0000""#,
+            r#""0571\u200B-0000""#,
+        ],
+        "kiosk.hotline",
+    );
+}
+
+#[test]
+fn a_language_listed_twice() {
+    let messages = refusals_of(
+        "languages",
+        [r#"["zh-CN", "en", "zh-CN"]"#],
+        "kiosk.languages",
+    );
+    assert!(messages[0].contains("`zh-CN` twice"), "{messages:?}");
+}
+
+#[test]
+fn a_file_far_larger_than_any_config() {
+    // A log or an image named by mistake: read whole, it would take the board's memory. Here it
+    // is the reference config followed by two megabytes of comments, which would otherwise load.
+    let padding = "# padding\n".repeat(200 * 1024);
+    let (code, message, file) = doctor_with(&format!("{REFERENCE_CONFIG}\n{padding}"));
+    assert_eq!(code, Some(2), "{message}");
+    assert!(message.contains(&file), "{message}");
+    assert!(message.contains("at most 1 MiB"), "{message}");
 }

@@ -1,0 +1,378 @@
+//! The kiosk.toml schema: every section and key with its type and its default. What the types
+//! cannot say (ranges, formats, keys that depend on each other) is checked in `validate`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveTime;
+use serde::{Deserialize, Deserializer};
+
+use crate::concern::{Bilingual, Colour, Lang, ListKind};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub kiosk: KioskSection,
+    pub printer: PrinterSection,
+    pub upload: UploadSection,
+    #[serde(default)]
+    pub summary: SummarySection,
+    #[serde(default)]
+    pub staff: StaffSection,
+    #[serde(default)]
+    pub retention: RetentionSection,
+    #[serde(default)]
+    pub backup: BackupSection,
+    #[serde(default)]
+    pub triage: TriageRules,
+    #[serde(default, rename = "place")]
+    pub places: Vec<Place>,
+    #[serde(rename = "category")]
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskSection {
+    pub id: String,
+    #[serde(default = "default_ticket_prefix")]
+    pub ticket_prefix: String,
+    pub community: Bilingual,
+    pub hotline: String,
+    /// The first language is the one the screen starts in.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<Lang>,
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub tracking_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrinterKind {
+    /// An ESC/POS printer on a serial port.
+    Serial,
+    /// Receipts written as files (demo, laptops).
+    Spool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowControl {
+    None,
+    Xonxoff,
+    Rtscts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrintMode {
+    /// The printer's own Chinese font (GBK).
+    Text,
+    /// Every line drawn as an image: any printer.
+    Raster,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusQuery {
+    DleEot,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterSection {
+    pub kind: PrinterKind,
+    #[serde(default)]
+    pub port: Option<PathBuf>,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default = "default_flow_control")]
+    pub flow_control: FlowControl,
+    #[serde(default = "default_mode")]
+    pub mode: PrintMode,
+    #[serde(default = "default_width_dots")]
+    pub width_dots: u32,
+    #[serde(default = "default_status")]
+    pub status: StatusQuery,
+    /// Raster mode: rows of dots per GS v 0 command. Small bands let the printer pause the
+    /// line between them and let a shutdown finish the band in flight.
+    #[serde(default = "default_band_rows")]
+    pub band_rows: u32,
+    #[serde(default = "default_status_timeout_ms")]
+    pub status_timeout_ms: u32,
+    #[serde(default = "default_stall_timeout_seconds")]
+    pub stall_timeout_seconds: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSection {
+    pub endpoint: String,
+    pub token_file: PathBuf,
+    #[serde(default = "default_every_minutes")]
+    pub every_minutes: u32,
+    #[serde(default = "default_active_hours")]
+    pub active_hours: ActiveHours,
+    #[serde(default = "default_max_batch")]
+    pub max_batch: u32,
+    /// An extra CA certificate (PEM) for an office with its own certificate authority.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_request_timeout_seconds")]
+    pub request_timeout_seconds: u32,
+}
+
+/// The daily window in which the uploader runs on its schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl<'de> Deserialize<'de> for ActiveHours {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        let bad =
+            || serde::de::Error::custom(format!("`{raw}` is not a window like \"07:00-21:00\""));
+        let (start, end) = raw.split_once('-').ok_or_else(bad)?;
+        let parse = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| bad());
+        Ok(ActiveHours {
+            start: parse(start)?,
+            end: parse(end)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummarySection {
+    #[serde(default = "default_print_at", deserialize_with = "clock_time")]
+    pub print_at: NaiveTime,
+    /// The language of the printed summary: staff and the council read Chinese.
+    #[serde(default = "default_summary_language")]
+    pub language: Lang,
+}
+
+impl Default for SummarySection {
+    fn default() -> Self {
+        SummarySection {
+            print_at: default_print_at(),
+            language: default_summary_language(),
+        }
+    }
+}
+
+/// Staff and the council read Chinese.
+fn default_summary_language() -> Lang {
+    Lang::ZhCn
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSection {
+    /// An argon2id PHC string; the staff menu is locked while it is missing.
+    #[serde(default)]
+    pub pin_hash: Option<String>,
+}
+
+/// The nightly integrity check and database backup.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSection {
+    /// The quiet hour: the first check at or after it each day backs up.
+    #[serde(default = "default_backup_at", deserialize_with = "clock_time")]
+    pub at: NaiveTime,
+    /// How many backups stay in `backups/` of the data folder.
+    #[serde(default = "default_backups_kept")]
+    pub keep: u32,
+}
+
+impl Default for BackupSection {
+    fn default() -> Self {
+        BackupSection {
+            at: default_backup_at(),
+            keep: default_backups_kept(),
+        }
+    }
+}
+
+/// Half past three: the centre is closed, nobody files, the uploader is outside active hours.
+fn default_backup_at() -> NaiveTime {
+    NaiveTime::from_hms_opt(3, 30, 0).unwrap_or(NaiveTime::MIN)
+}
+/// A week of nights: a problem noticed on Monday can still be undone from last Monday.
+fn default_backups_kept() -> u32 {
+    7
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSection {
+    pub days_after_upload: u32,
+}
+
+impl Default for RetentionSection {
+    /// A month after the office has it: long enough for staff to call a resident back about an
+    /// unclear concern, short enough that phone numbers do not pile up on the kiosk.
+    fn default() -> Self {
+        RetentionSection {
+            days_after_upload: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRules {
+    pub green: Window,
+    pub orange: Window,
+    pub red: FollowUp,
+}
+
+impl Default for TriageRules {
+    /// The article's rule: green a week, orange a month, red followed up periodically (every
+    /// fortnight: often enough that a red concern is never forgotten between council meetings).
+    fn default() -> Self {
+        TriageRules {
+            green: Window { days: 7 },
+            orange: Window { days: 30 },
+            red: FollowUp {
+                follow_up_every_days: 14,
+            },
+        }
+    }
+}
+
+impl TriageRules {
+    /// The days a colour stands for: the answer window (green, orange) or the follow-up
+    /// interval (red).
+    pub fn days(&self, colour: Colour) -> u32 {
+        match colour {
+            Colour::Green => self.green.days,
+            Colour::Orange => self.orange.days,
+            Colour::Red => self.red.follow_up_every_days,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    pub follow_up_every_days: u32,
+}
+
+/// A public place offered on the Where screen.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    pub label: Bilingual,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub code: String,
+    pub list: ListKind,
+    pub triage: Colour,
+    pub label: Bilingual,
+    pub icon: String,
+    pub phrases: Vec<Bilingual>,
+    #[serde(default)]
+    pub emergency_notice: Option<Bilingual>,
+}
+
+/// One kiosk in the community: the first letter will do.
+fn default_ticket_prefix() -> String {
+    "A".into()
+}
+/// Chinese first (most residents read only Chinese), English one tap away.
+fn default_languages() -> Vec<Lang> {
+    vec![Lang::ZhCn, Lang::En]
+}
+/// The systemd unit's StateDirectory.
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("/var/lib/concern-kiosk")
+}
+/// Nearly every thermal printer ships at 9600 8N1.
+fn default_baud() -> u32 {
+    9600
+}
+/// Without flow control a printer that pauses (paper out, hot head) drops bytes.
+fn default_flow_control() -> FlowControl {
+    FlowControl::Xonxoff
+}
+/// Raster works on every printer; text mode needs a Chinese-capable one.
+fn default_mode() -> PrintMode {
+    PrintMode::Raster
+}
+/// 58 mm paper, the most common kiosk printer.
+fn default_width_dots() -> u32 {
+    384
+}
+fn default_band_rows() -> u32 {
+    crate::receipt::DEFAULT_BAND_ROWS
+}
+/// A printer answers DLE EOT within milliseconds, but one that has paused the line (XOFF) to
+/// print takes the question only when it resumes, a second or so later.
+fn default_status_timeout_ms() -> u32 {
+    2000
+}
+/// A printer pauses the line for a second or two while it prints a band; one that holds it for
+/// 20 s has stopped (paper ran out mid-receipt, cover opened) and the job is tried again later.
+fn default_stall_timeout_seconds() -> u32 {
+    20
+}
+/// Asking the printer is how paper out and an unplugged printer are noticed at all.
+fn default_status() -> StatusQuery {
+    StatusQuery::DleEot
+}
+/// Twice an hour: the office sees a concern the same morning, and the kiosk's link is idle
+/// most of the time.
+fn default_every_minutes() -> u32 {
+    30
+}
+/// The centre's opening hours with a margin: nobody files at night.
+fn default_active_hours() -> ActiveHours {
+    ActiveHours {
+        start: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or(NaiveTime::MIN),
+        end: NaiveTime::from_hms_opt(21, 0, 0).unwrap_or(NaiveTime::MIN),
+    }
+}
+/// A busy day's concerns in one batch, about 50 KB gzip'd.
+fn default_max_batch() -> u32 {
+    100
+}
+/// A batch of 100 concerns is ~50 KB gzip'd: a minute covers a very slow link; longer means the
+/// office is stuck, and the batch is safely sent again later.
+fn default_request_timeout_seconds() -> u32 {
+    60
+}
+/// The community centre closes its counter at half past five.
+fn default_print_at() -> NaiveTime {
+    NaiveTime::from_hms_opt(17, 30, 0).unwrap_or(NaiveTime::MIN)
+}
+
+fn clock_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveTime, D::Error> {
+    let raw = String::deserialize(deserializer)?;
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+        .map_err(|_| serde::de::Error::custom(format!("`{raw}` is not a time like \"17:30\"")))
+}
+
+impl Config {
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+
+    /// The language the screen starts in.
+    pub fn default_lang(&self) -> Lang {
+        self.kiosk.languages.first().copied().unwrap_or(Lang::ZhCn)
+    }
+}
