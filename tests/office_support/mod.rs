@@ -1,0 +1,226 @@
+//! What the office's integration tests share: a real office on 127.0.0.1 with its own SQLite
+//! file and tokens, the kiosks' concerns and batches as the kiosk would send them, and readers
+//! for what comes back (error text, CSV cells).
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, NaiveDate};
+use concern_kiosk::concern::{Bilingual, Colour, Lang, ListKind};
+use concern_kiosk::office::{Office, TokenTable, serve};
+use concern_kiosk::upload::wire::{Batch, BatchReply, ErrorReply, SCHEMA, WireConcern};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+pub const KIOSK_A: &str = "wanjia-01";
+pub const KIOSK_B: &str = "wanjia-02";
+pub const TOKEN_A: &str = "token-of-wanjia-01-5f2c9a";
+pub const TOKEN_B: &str = "token-of-wanjia-02-81d07e";
+pub const STAFF_TOKEN: &str = "office-staff-token-3b6e11";
+pub const TOKENS_FILE: &str = "\
+# the kiosks of Wanjia Xingcheng
+wanjia-01  token-of-wanjia-01-5f2c9a
+wanjia-02  token-of-wanjia-02-81d07e
+
+# office staff: exports only
+*          office-staff-token-3b6e11
+";
+
+/// A running office in its own temporary folder.
+pub struct TestOffice {
+    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+}
+
+impl TestOffice {
+    pub async fn start() -> TestOffice {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let addr = start_office_on(&dir.path().join("office.db")).await;
+        TestOffice {
+            dir,
+            addr,
+            http: client(),
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("office.db")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Posts `body` as the kiosk does (gzip, Idempotency-Key), with `token` when given.
+    pub async fn post_raw(
+        &self,
+        token: Option<&str>,
+        key: Option<&str>,
+        encoding: Option<&str>,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.url("/v1/batches"))
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        if let Some(encoding) = encoding {
+            request = request.header("Content-Encoding", encoding);
+        }
+        request.send().await.expect("the office answers")
+    }
+
+    pub async fn post_batch(&self, token: &str, batch: &Batch) -> reqwest::Response {
+        let json = serde_json::to_vec(batch).unwrap();
+        self.post_raw(
+            Some(token),
+            Some(&batch.batch_id.to_string()),
+            Some("gzip"),
+            gzip(&json),
+        )
+        .await
+    }
+
+    pub async fn upload(&self, token: &str, batch: &Batch) -> BatchReply {
+        let response = self.post_batch(token, batch).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("a BatchReply")
+    }
+
+    pub async fn export(&self, token: Option<&str>, query: &str) -> reqwest::Response {
+        let mut request = self.http.get(self.url(&format!("/v1/export.csv{query}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("the office answers")
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        rusqlite::Connection::open(self.db_path())
+            .unwrap()
+            .query_row(sql, [], |row| row.get(0))
+            .unwrap()
+    }
+}
+
+pub async fn start_office_on(db: &Path) -> SocketAddr {
+    let tokens = TokenTable::parse(TOKENS_FILE, "tokens").expect("the test tokens parse");
+    let office = Office::open(db, tokens).expect("the office database opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(listener, office));
+    addr
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A noise complaint (demands list) with a phone number, in Chinese.
+pub fn noise_concern(minute: i64) -> WireConcern {
+    let created_at = DateTime::parse_from_rfc3339("2026-11-26T09:00:00+08:00").unwrap()
+        + Duration::minutes(minute);
+    WireConcern {
+        id: Uuid::now_v7(),
+        ticket: format!("A1126-{:03}", minute + 1),
+        created_at,
+        category: "noise".into(),
+        category_label: Bilingual {
+            zh: "噪音扰民".into(),
+            en: "Noise".into(),
+        },
+        list: ListKind::Demands,
+        colour: Colour::Green,
+        due_date: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+        lang: Lang::ZhCn,
+        phrases: vec![
+            Bilingual {
+                zh: "夜间装修".into(),
+                en: "Building work at night".into(),
+            },
+            Bilingual {
+                zh: "广场舞音乐太响".into(),
+                en: "Square-dance music too loud".into(),
+            },
+        ],
+        text: Some("楼上每天晚上十点以后还在电钻, \"老人睡不着\"".into()),
+        location: Some("3幢2单元".into()),
+        phone: Some("13812345678".into()),
+    }
+}
+
+/// A dispute between neighbours (conflicts list), anonymous, in English.
+pub fn neighbour_concern(minute: i64) -> WireConcern {
+    WireConcern {
+        category: "neighbours".into(),
+        category_label: Bilingual {
+            zh: "邻里纠纷".into(),
+            en: "Neighbours".into(),
+        },
+        list: ListKind::Conflicts,
+        colour: Colour::Orange,
+        due_date: NaiveDate::from_ymd_opt(2026, 12, 26).unwrap(),
+        lang: Lang::En,
+        phrases: vec![Bilingual {
+            zh: "楼道堆放杂物".into(),
+            en: "Things piled in the stairwell".into(),
+        }],
+        text: None,
+        location: None,
+        phone: None,
+        ..noise_concern(minute)
+    }
+}
+
+pub fn batch(kiosk_id: &str, concerns: Vec<WireConcern>) -> Batch {
+    Batch {
+        schema: SCHEMA.into(),
+        kiosk_id: kiosk_id.into(),
+        batch_id: Uuid::now_v7(),
+        sent_at: DateTime::parse_from_rfc3339("2026-11-26T17:30:00+08:00").unwrap(),
+        concerns,
+    }
+}
+
+pub fn ids(concerns: &[WireConcern]) -> Vec<Uuid> {
+    concerns.iter().map(|c| c.id).collect()
+}
+
+pub async fn error_text(response: reqwest::Response) -> String {
+    response
+        .json::<ErrorReply>()
+        .await
+        .expect("every refusal is an ErrorReply")
+        .error
+}
+
+/// The CSV as rows of cells, after checking and removing the BOM.
+pub fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(bytes).expect("the export is UTF-8");
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("the export starts with a BOM");
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
