@@ -9,7 +9,8 @@ use thiserror::Error;
 use tokio::net::TcpListener;
 use tracing::info;
 
-use super::server::{Office, serve_until};
+use super::server::serve_until;
+use super::state::Office;
 use super::storage::StorageError;
 use super::tokens::{TokenFileError, TokenTable};
 

@@ -20,6 +20,7 @@ mod export_csv;
 mod intake;
 mod routes;
 mod server;
+mod state;
 mod storage;
 mod tokens;
 
@@ -28,8 +29,9 @@ pub use crate::upload::wire::HEALTH_PATH;
 pub use command::{OfficeCommandError, ServeOptions, run_serve, serve_command};
 pub use export_csv::{OFFICE_COLUMNS, export_csv};
 pub use intake::{MAX_COMPRESSED_BODY_BYTES, MAX_JSON_BYTES};
-pub use routes::BODY_READ_TIMEOUT;
-pub use server::{Office, router, serve, serve_until};
+pub use routes::{BODY_READ_TIMEOUT, router};
+pub use server::{serve, serve_until};
+pub use state::Office;
 pub use storage::{StorageError, StoredConcern};
 pub use tokens::{Caller, MIN_TOKEN_CHARS, STAFF_KIOSK_ID, TokenFileError, TokenTable};
 

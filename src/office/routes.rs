@@ -1,9 +1,12 @@
 //! The office's HTTP endpoints — `POST /v1/batches`, `GET /v1/export.csv`, `GET /v1/health` —
-//! bearer-token checks, and the one error shape every refusal uses (`ErrorReply`).
+//! the router that joins them, bearer-token checks, and the one error shape every refusal uses
+//! (`ErrorReply`).
 
 use std::time::Duration;
 
-use axum::Json;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
 use axum::extract::{FromRequest, Query, Request, State};
@@ -17,7 +20,7 @@ use uuid::Uuid;
 
 use super::EXPORT_PATH;
 use super::intake::{BodyEncoding, IntakeError, MAX_COMPRESSED_BODY_BYTES, decode_batch};
-use super::server::Office;
+use super::state::Office;
 use super::storage::StorageError;
 use super::tokens::{Caller, STAFF_KIOSK_ID};
 use crate::concern::ListKind;
@@ -27,6 +30,18 @@ use crate::upload::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
 /// 60 s and sends it again, so a body still arriving after that belongs to an abandoned
 /// attempt; waiting longer would only let a slow client tie up the office.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The office's routes, ready to serve.
+pub fn router(office: Office) -> Router {
+    Router::new()
+        .route(BATCHES_PATH, post(receive_batch))
+        .route(EXPORT_PATH, get(export))
+        .route(HEALTH_PATH, get(health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_COMPRESSED_BODY_BYTES))
+        .with_state(office)
+}
 
 /// The header that carries the batch id, so a retry can be recognised before parsing.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
