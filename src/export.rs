@@ -160,10 +160,24 @@ mod tests {
         assert_eq!(spreadsheet_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(spreadsheet_text("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(spreadsheet_text("楼上=吵"), "楼上=吵");
-        for hidden in ["\t=1", "\r=1", "\n=1", "  =1", "\u{3000}+1", "\u{200b}@A1", "\t"] {
+        for hidden in [
+            "\t=1",
+            "\r=1",
+            "\n=1",
+            "  =1",
+            "\u{3000}+1",
+            "\u{200b}@A1",
+            "\t",
+        ] {
             assert_eq!(spreadsheet_text(hidden), format!("'{hidden}"), "{hidden:?}");
         }
-        for plain in ["", "0571-88886666", "A1126-007", "2026-11-26T09:41:17-05:00", " 3幢"] {
+        for plain in [
+            "",
+            "0571-88886666",
+            "A1126-007",
+            "2026-11-26T09:41:17-05:00",
+            " 3幢",
+        ] {
             assert_eq!(spreadsheet_text(plain), plain);
         }
     }

@@ -23,6 +23,7 @@ mod server;
 mod state;
 mod storage;
 mod tokens;
+mod validation;
 
 /// `GET` this to see the office is up; no token needed (`doctor` calls it).
 pub use crate::upload::wire::HEALTH_PATH;
@@ -32,8 +33,12 @@ pub use intake::{MAX_COMPRESSED_BODY_BYTES, MAX_JSON_BYTES};
 pub use routes::{BODY_READ_TIMEOUT, router};
 pub use server::{serve, serve_until};
 pub use state::Office;
-pub use storage::{StorageError, StoredConcern};
+pub use storage::{StorageError, StoreBatchError, StoredConcern};
 pub use tokens::{Caller, MIN_TOKEN_CHARS, STAFF_KIOSK_ID, TokenFileError, TokenTable};
+pub use validation::{
+    InvalidField, MAX_CATEGORY_CODE_CHARS, MAX_CONCERNS_PER_BATCH, MAX_ECHO_CHARS, MAX_LABEL_CHARS,
+    MAX_TICKET_PREFIX_LETTERS, echo,
+};
 
 /// `GET` this for the CSV export (office-staff token).
 pub const EXPORT_PATH: &str = "/v1/export.csv";

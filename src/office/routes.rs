@@ -4,24 +4,25 @@
 
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use chrono::Local;
 use serde::{Deserialize, Serialize};
 use tracing::{error, info, warn};
-use uuid::Uuid;
 
 use super::EXPORT_PATH;
-use super::intake::{BodyEncoding, IntakeError, MAX_COMPRESSED_BODY_BYTES, decode_batch};
+use super::intake::{
+    BodyEncoding, IntakeError, MAX_COMPRESSED_BODY_BYTES, Refusal, Upload, receive_upload,
+};
 use super::state::Office;
-use super::storage::StorageError;
+use super::storage::{StorageError, StoreBatchError};
 use super::tokens::{Caller, STAFF_KIOSK_ID};
 use crate::concern::ListKind;
 use crate::upload::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
@@ -110,6 +111,22 @@ impl From<StorageError> for ApiError {
     }
 }
 
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        let status = match refusal {
+            Refusal::Intake(e) => return e.into(),
+            Refusal::Store(StoreBatchError::Storage(e)) => return e.into(),
+            Refusal::WrongKiosk { .. } => StatusCode::FORBIDDEN,
+            Refusal::KeyMismatch { .. } => StatusCode::BAD_REQUEST,
+            Refusal::Invalid(_) | Refusal::Store(StoreBatchError::ChangedBatch { .. }) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Refusal::Store(StoreBatchError::HeldByAnotherKiosk { .. }) => StatusCode::CONFLICT,
+        };
+        ApiError::new(status, refusal.to_string())
+    }
+}
+
 /// Who sent the request, from `Authorization: Bearer <token>`.
 fn authenticate(office: &Office, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let unauthorized = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, message);
@@ -186,29 +203,13 @@ async fn receive_from(
     let body = read_body(request).await?;
     let received_at = Local::now().fixed_offset();
     tokio::task::spawn_blocking(move || {
-        let batch = decode_batch(&body, encoding)?;
-        if batch.kiosk_id != token_kiosk {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "this token belongs to kiosk `{token_kiosk}` but the batch comes from kiosk `{}`: each kiosk must use its own token",
-                    batch.kiosk_id
-                ),
-            ));
-        }
-        if let Some(key) = idempotency_key {
-            let matches = Uuid::parse_str(key.trim()).is_ok_and(|k| k == batch.batch_id);
-            if !matches {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "the Idempotency-Key header `{key}` is not the batch's batch_id {}: they must be the same",
-                        batch.batch_id
-                    ),
-                ));
-            }
-        }
-        let reply = office.lock_db().store_batch(&batch, received_at)?;
+        let upload = Upload {
+            token_kiosk: &token_kiosk,
+            encoding,
+            idempotency_key: idempotency_key.as_deref(),
+            body: &body,
+        };
+        let (batch, reply) = receive_upload(&mut office.lock_db(), upload, received_at)?;
         info!(
             kiosk = %batch.kiosk_id,
             batch = %batch.batch_id,

@@ -25,7 +25,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Each migration brings the schema from version `index` to `index + 1`; never edit one that
 /// has shipped, add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE concerns (
     id                  TEXT PRIMARY KEY,   -- the kiosk's UUIDv7: stored once, forever
     kiosk_id            TEXT NOT NULL,      -- the kiosk of the first arrival
@@ -59,7 +60,13 @@ CREATE TABLE batches (
     duplicates    INTEGER NOT NULL
 );
 CREATE INDEX batches_by_id ON batches (batch_id);
-"#];
+"#,
+    r#"
+-- SHA-256 (hex) of each arrival's JSON as inflated: the same batch id with other contents is
+-- not a retry. NULL for arrivals stored before the office kept it.
+ALTER TABLE batches ADD COLUMN body_sha256 TEXT;
+"#,
+];
 
 /// Why the database could not be opened, written or read.
 #[derive(Debug, Error)]
@@ -83,6 +90,37 @@ pub enum StorageError {
     Sqlite(#[from] rusqlite::Error),
     #[error("stored concern {id} cannot be read back: {problem}")]
     BadRow { id: String, problem: String },
+}
+
+/// Why a batch was not stored, although the database works.
+#[derive(Debug, Error)]
+pub enum StoreBatchError {
+    /// A concern id already held from another kiosk: the whole batch is refused, so that
+    /// neither kiosk's copy is silently lost.
+    #[error(
+        "concern {id} is already stored from kiosk `{holder}`; kiosk `{sender}` cannot send it too{more}: one id on two kiosks means a cloned SD card or a kiosk sending another's data. Nothing of this batch was stored; compare the two kiosks before sending it again"
+    )]
+    HeldByAnotherKiosk {
+        id: Uuid,
+        holder: String,
+        sender: String,
+        /// ` (nor 2 more ids of this batch)`, or empty.
+        more: String,
+    },
+    /// The batch id of a stored batch, with other contents: not a retry, which is always the
+    /// same bytes.
+    #[error(
+        "batch {batch_id} was already received with other contents: a kiosk sends a retried batch as the same bytes, so this is not a retry. Nothing of it was stored; a new batch needs a new batch_id"
+    )]
+    ChangedBatch { batch_id: Uuid },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<rusqlite::Error> for StoreBatchError {
+    fn from(e: rusqlite::Error) -> StoreBatchError {
+        StoreBatchError::Storage(StorageError::Sqlite(e))
+    }
 }
 
 /// A concern as the office holds it: what the kiosk sent and where and when it first arrived.
@@ -160,18 +198,39 @@ impl OfficeDb {
     }
 
     /// Stores a batch in one transaction: each concern whose id is new is inserted
-    /// (`accepted`), each the office already holds — from any kiosk — is left as it is
-    /// (`duplicates`). An id repeated inside the batch is answered once.
+    /// (`accepted`), each the office already holds from this kiosk is left as it is
+    /// (`duplicates`). An id repeated inside the batch is answered once. Nothing is stored when
+    /// an id is held from another kiosk, or when the batch id was stored before with a JSON
+    /// body whose SHA-256 differs from `json_sha256`.
     pub fn store_batch(
         &mut self,
         batch: &Batch,
+        json_sha256: &str,
         received_at: DateTime<FixedOffset>,
-    ) -> Result<BatchReply, StorageError> {
+    ) -> Result<BatchReply, StoreBatchError> {
         let received_text = received_at.to_rfc3339_opts(SecondsFormat::Secs, false);
         let batch_id = batch.batch_id.to_string();
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM batches
+                 WHERE batch_id = ?1 AND body_sha256 IS NOT NULL AND body_sha256 != ?2)",
+            params![batch_id, json_sha256],
+            |row| row.get(0),
+        )?;
+        if changed {
+            return Err(StoreBatchError::ChangedBatch {
+                batch_id: batch.batch_id,
+            });
+        }
+        let mut seen = HashSet::new();
+        let unique: Vec<&WireConcern> = batch
+            .concerns
+            .iter()
+            .filter(|c| seen.insert(c.id))
+            .collect();
+        refuse_ids_of_other_kiosks(&tx, &batch.kiosk_id, &unique)?;
         let mut reply = BatchReply::default();
         {
             let mut insert = tx.prepare_cached(
@@ -182,13 +241,7 @@ impl OfficeDb {
                      ?17, ?18)
                  ON CONFLICT (id) DO NOTHING",
             )?;
-            let mut first_kiosk =
-                tx.prepare_cached("SELECT kiosk_id FROM concerns WHERE id = ?1")?;
-            let mut seen = HashSet::new();
-            for concern in &batch.concerns {
-                if !seen.insert(concern.id) {
-                    continue;
-                }
+            for concern in unique {
                 let id = concern.id.to_string();
                 let phrases =
                     serde_json::to_string(&concern.phrases).map_err(|e| StorageError::BadRow {
@@ -217,26 +270,15 @@ impl OfficeDb {
                 ])?;
                 if inserted == 1 {
                     reply.accepted.push(concern.id);
-                    continue;
-                }
-                reply.duplicates.push(concern.id);
-                // Two kiosks with one id means a cloned SD card or a kiosk sending another's
-                // data; the first copy is kept, but someone should look.
-                let holder: Option<String> = first_kiosk
-                    .query_row(params![id], |row| row.get(0))
-                    .optional()?;
-                if let Some(holder) = holder.filter(|h| *h != batch.kiosk_id) {
-                    warn!(
-                        "concern {id} (ticket {}) from kiosk `{}` was already stored from kiosk `{holder}`; kept the first copy",
-                        concern.ticket, batch.kiosk_id
-                    );
+                } else {
+                    reply.duplicates.push(concern.id);
                 }
             }
         }
         tx.execute(
             "INSERT INTO batches (batch_id, kiosk_id, received_at, concern_count, accepted,
-                 duplicates)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 duplicates, body_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 batch_id,
                 batch.kiosk_id,
@@ -244,6 +286,7 @@ impl OfficeDb {
                 count(batch.concerns.len()),
                 count(reply.accepted.len()),
                 count(reply.duplicates.len()),
+                json_sha256,
             ],
         )?;
         tx.commit()?;
@@ -266,6 +309,38 @@ impl OfficeDb {
         }
         Ok(concerns)
     }
+}
+
+/// Refuses the batch when any of its concern ids is held from another kiosk, naming the first
+/// and counting the rest.
+fn refuse_ids_of_other_kiosks(
+    tx: &rusqlite::Transaction<'_>,
+    sender: &str,
+    concerns: &[&WireConcern],
+) -> Result<(), StoreBatchError> {
+    let mut holder_of = tx.prepare_cached("SELECT kiosk_id FROM concerns WHERE id = ?1")?;
+    let mut clashes = Vec::new();
+    for concern in concerns {
+        let holder: Option<String> = holder_of
+            .query_row(params![concern.id.to_string()], |row| row.get(0))
+            .optional()?;
+        if let Some(holder) = holder.filter(|h| h != sender) {
+            clashes.push((concern.id, holder));
+        }
+    }
+    let Some((id, holder)) = clashes.first().cloned() else {
+        return Ok(());
+    };
+    let more = match clashes.len() - 1 {
+        0 => String::new(),
+        n => format!(" (nor {n} more ids of this batch)"),
+    };
+    Err(StoreBatchError::HeldByAnotherKiosk {
+        id,
+        holder,
+        sender: sender.to_owned(),
+        more,
+    })
 }
 
 /// SQLite integers are i64; a batch is at most 16 MiB, so its counts always fit.

@@ -223,4 +223,3 @@ pub fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
 }
-
