@@ -548,6 +548,7 @@ fn a_bad_tokens_file_is_named_by_file_and_line() {
         "# kiosks\nwanjia-01 token-of-wanjia-01-5f2c9a\nwanjia-02\n",
     )
     .unwrap();
+    std::fs::set_permissions(&tokens, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let message = TokenTable::load(&tokens).unwrap_err().to_string();
     assert_eq!(
         message,

@@ -18,6 +18,7 @@
 mod command;
 mod export_csv;
 mod intake;
+mod private_files;
 mod routes;
 mod server;
 mod state;
@@ -34,7 +35,10 @@ pub use routes::{BODY_READ_TIMEOUT, router};
 pub use server::{serve, serve_until};
 pub use state::Office;
 pub use storage::{StorageError, StoreBatchError, StoredConcern};
-pub use tokens::{Caller, MIN_TOKEN_CHARS, STAFF_KIOSK_ID, TokenFileError, TokenTable};
+pub use tokens::{
+    Caller, MAX_KIOSK_ID_CHARS, MAX_TOKENS_FILE_BYTES, MIN_TOKEN_CHARS, STAFF_KIOSK_ID,
+    TokenFileError, TokenTable,
+};
 pub use validation::{
     InvalidField, MAX_CATEGORY_CODE_CHARS, MAX_CONCERNS_PER_BATCH, MAX_ECHO_CHARS, MAX_LABEL_CHARS,
     MAX_TICKET_PREFIX_LETTERS, echo,

@@ -15,6 +15,7 @@ use thiserror::Error;
 use tracing::warn;
 use uuid::Uuid;
 
+use super::private_files::{make_companions_private, make_private};
 use crate::concern::ListKind;
 use crate::store::concern_row::{CONCERN_ROW_COLUMNS, CONCERN_ROW_WIDTH, ConcernRow};
 use crate::upload::wire::{Batch, BatchReply, WireConcern};
@@ -84,6 +85,11 @@ pub enum StorageError {
         found: i64,
         known: usize,
     },
+    #[error("cannot make the office database file {file} private (mode 0600): {source}")]
+    Private {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the office database {file} failed its integrity check: {report}")]
     Corrupt { file: PathBuf, report: String },
     #[error("database error: {0}")]
@@ -139,12 +145,32 @@ pub struct OfficeDb {
 
 impl OfficeDb {
     /// Opens (creating if needed) the database at `path`, checks it, and brings its schema up
-    /// to date.
+    /// to date. The file and its WAL and shared-memory files are readable by the office's
+    /// user alone (mode 0600): they hold residents' phone numbers.
     pub fn open(path: &Path) -> Result<OfficeDb, StorageError> {
         let open_error = |source| StorageError::Open {
             file: path.to_path_buf(),
             source,
         };
+        let private_error = |file: &Path, source| StorageError::Private {
+            file: file.to_path_buf(),
+            source,
+        };
+        if make_private(path).map_err(|e| private_error(path, e))? {
+            warn!(
+                "{}: other users could read the office database; it is now private (mode 0600)",
+                path.display()
+            );
+        }
+        // SQLite creates the WAL and shared-memory files with the database file's mode; ones
+        // left by an older office are made private before SQLite reads them.
+        let changed = make_companions_private(path).map_err(|e| private_error(path, e))?;
+        for companion in changed {
+            warn!(
+                "{}: other users could read this database file; it is now private (mode 0600)",
+                companion.display()
+            );
+        }
         let connection = Connection::open(path).map_err(open_error)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         let mode: String = connection

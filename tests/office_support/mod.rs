@@ -223,3 +223,46 @@ pub fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
 }
+
+/// How long a test waits for `concern-office` to exit on its own before it calls the wait a
+/// failure. Far beyond any deadline the tests configure, so it only ends a hung office.
+pub const EXIT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Waits for `child` to exit, at most [`EXIT_PATIENCE`]; kills it if it has not, and then
+/// answers `None`.
+pub fn wait_or_kill(child: &mut std::process::Child) -> Option<std::process::ExitStatus> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < EXIT_PATIENCE {
+        if let Some(status) = child.try_wait().expect("poll the office process") {
+            return Some(status);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().ok();
+    child.wait().ok();
+    None
+}
+
+/// Runs `concern-office serve` on a free port with `db` and `tokens` and the extra `args`,
+/// waits for it to exit (see [`wait_or_kill`]) and gives its exit code and stderr; `None` as
+/// the code means it was still serving.
+pub fn serve_and_wait(db: &Path, tokens: &Path, args: &[&str]) -> (Option<i32>, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_concern-office"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .arg("--tokens")
+        .arg(tokens)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start concern-office");
+    let status = wait_or_kill(&mut child);
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        pipe.read_to_string(&mut stderr).ok();
+    }
+    (status.and_then(|s| s.code()), stderr)
+}
