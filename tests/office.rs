@@ -178,14 +178,22 @@ async fn several_kiosks_at_once_each_concern_stored_once() {
         let office_url = office.url("/v1/batches");
         let http = office.http.clone();
         uploads.push(tokio::spawn(async move {
-            let response = http
-                .post(office_url)
-                .bearer_auth(token)
-                .header("Content-Encoding", "gzip")
-                .body(gzip(&serde_json::to_vec(&sent).unwrap()))
-                .send()
-                .await
-                .unwrap();
+            let body = gzip(&serde_json::to_vec(&sent).unwrap());
+            // A busy office (503) is asked again, as the kiosk does.
+            let response = loop {
+                let response = http
+                    .post(&office_url)
+                    .bearer_auth(token)
+                    .header("Content-Encoding", "gzip")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+                    break response;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            };
             let status = response.status();
             let reply = (status == StatusCode::OK).then_some(response.json::<BatchReply>());
             let reply = match reply {

@@ -5,14 +5,13 @@
 
 use std::io::Read;
 
-use chrono::{DateTime, FixedOffset};
 use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use uuid::Uuid;
 
-use super::storage::{OfficeDb, StoreBatchError};
+use super::storage::StoreBatchError;
 use super::validation::{InvalidField, echo, echo_quoted, validate_batch};
 use crate::upload::wire::{Batch, BatchReply, SCHEMA};
 
@@ -159,12 +158,12 @@ pub struct Upload<'a> {
     pub body: &'a [u8],
 }
 
-/// Decodes, checks and stores one upload: the whole intake but the HTTP. Blocks on the
-/// database.
+/// Decodes, checks and stores one upload: the whole intake but the HTTP. `store` is called
+/// only for a batch that passed every check, with the SHA-256 of its JSON (see
+/// [`store_batch`](super::storage::OfficeDb::store_batch)), so that the database is locked only while it is written.
 pub fn receive_upload(
-    db: &mut OfficeDb,
     upload: Upload<'_>,
-    received_at: DateTime<FixedOffset>,
+    store: impl FnOnce(&Batch, &str) -> Result<BatchReply, StoreBatchError>,
 ) -> Result<(Batch, BatchReply), Refusal> {
     let DecodedBatch { batch, json_sha256 } = decode_batch(upload.body, upload.encoding)?;
     if batch.kiosk_id != upload.token_kiosk {
@@ -183,7 +182,7 @@ pub fn receive_upload(
         }
     }
     validate_batch(&batch)?;
-    let reply = db.store_batch(&batch, &json_sha256, received_at)?;
+    let reply = store(&batch, &json_sha256)?;
     Ok((batch, reply))
 }
 

@@ -18,6 +18,7 @@
 mod command;
 mod export_csv;
 mod intake;
+mod limits;
 mod private_files;
 mod routes;
 mod server;
@@ -31,7 +32,13 @@ pub use crate::upload::wire::HEALTH_PATH;
 pub use command::{OfficeCommandError, ServeOptions, run_serve, serve_command};
 pub use export_csv::{OFFICE_COLUMNS, export_csv};
 pub use intake::{MAX_COMPRESSED_BODY_BYTES, MAX_JSON_BYTES};
-pub use routes::{BODY_READ_TIMEOUT, router};
+pub use limits::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DECOMPRESSIONS, DEFAULT_SHUTDOWN_DEADLINE, LimitError, LimitFlags,
+    MAX_CONNECTIONS_LIMIT, MAX_DECOMPRESSIONS_LIMIT, MAX_HEADER_READ_TIMEOUT,
+    MAX_SHUTDOWN_DEADLINE, RESERVED_FILE_DESCRIPTORS, ServerLimits,
+};
+pub use routes::{BODY_READ_TIMEOUT, BUSY_RETRY_AFTER, router};
 pub use server::{serve, serve_until};
 pub use state::Office;
 pub use storage::{StorageError, StoreBatchError, StoredConcern};

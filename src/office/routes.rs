@@ -47,11 +47,16 @@ pub fn router(office: Office) -> Router {
 /// The header that carries the batch id, so a retry can be recognised before parsing.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
+/// What a 503 asks a kiosk to wait before it sends again: an upload decodes in milliseconds,
+/// so a slot is free again long before this, and a kiosk is not held back for long.
+pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(5);
+
 /// A refusal: an HTTP status and a sentence for a tired staff member, sent as `ErrorReply`.
 #[derive(Debug)]
 pub(super) struct ApiError {
     status: StatusCode,
     message: String,
+    retry_after: Option<Duration>,
 }
 
 impl ApiError {
@@ -59,6 +64,21 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 503: the office is busy decoding other uploads.
+    fn busy() -> ApiError {
+        ApiError {
+            retry_after: Some(BUSY_RETRY_AFTER),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the office is decoding as many uploads as it may at once; try again in {} seconds (the kiosk does so by itself)",
+                    BUSY_RETRY_AFTER.as_secs()
+                ),
+            )
         }
     }
 
@@ -85,6 +105,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(wait) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
         }
         response
     }
@@ -201,15 +226,21 @@ async fn receive_from(
     let idempotency_key = header_text(headers, IDEMPOTENCY_KEY)?.map(str::to_owned);
 
     let body = read_body(request).await?;
+    let permit = office.try_begin_decode().ok_or_else(ApiError::busy)?;
     let received_at = Local::now().fixed_offset();
     tokio::task::spawn_blocking(move || {
+        let _decoding = permit;
         let upload = Upload {
             token_kiosk: &token_kiosk,
             encoding,
             idempotency_key: idempotency_key.as_deref(),
             body: &body,
         };
-        let (batch, reply) = receive_upload(&mut office.lock_db(), upload, received_at)?;
+        let (batch, reply) = receive_upload(upload, |batch, json_sha256| {
+            office
+                .lock_db()
+                .store_batch(batch, json_sha256, received_at)
+        })?;
         info!(
             kiosk = %batch.kiosk_id,
             batch = %batch.batch_id,

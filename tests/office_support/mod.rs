@@ -266,3 +266,187 @@ pub fn serve_and_wait(db: &Path, tokens: &Path, args: &[&str]) -> (Option<i32>, 
     }
     (status.and_then(|s| s.code()), stderr)
 }
+
+/// A real `concern-office serve` process on a free port of 127.0.0.1, with its own database
+/// and a private tokens file ([`TOKENS_FILE`]) in a temporary folder. Killed when dropped.
+pub struct RunningOffice {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    _dir: tempfile::TempDir,
+}
+
+impl RunningOffice {
+    /// Starts the office with `args` after `serve --listen --db --tokens`.
+    pub fn start(args: &[&str]) -> RunningOffice {
+        RunningOffice::start_in(None, args)
+    }
+
+    /// Starts the office allowed at most `open_files` file descriptors (`ulimit -n`).
+    pub fn start_with_open_files(open_files: u32, args: &[&str]) -> RunningOffice {
+        RunningOffice::start_in(Some(open_files), args)
+    }
+
+    fn start_in(open_files: Option<u32>, args: &[&str]) -> RunningOffice {
+        use std::io::BufRead;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let tokens = dir.path().join("tokens");
+        std::fs::write(&tokens, TOKENS_FILE).expect("write the tokens");
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))
+            .expect("make the tokens private");
+        let office = env!("CARGO_BIN_EXE_concern-office");
+        let mut command = match open_files {
+            None => std::process::Command::new(office),
+            Some(limit) => {
+                let mut shell = std::process::Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(office);
+                shell
+            }
+        };
+        let mut child = command
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(dir.path().join("office.db"))
+            .arg("--tokens")
+            .arg(&tokens)
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start concern-office");
+        let stderr = child.stderr.take().expect("the office's stderr");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr = rest.split(',').next().unwrap_or_default().to_owned();
+                    addr_tx.send(addr).ok();
+                }
+                let mut log = sink
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let addr = match addr_rx.recv_timeout(EXIT_PATIENCE) {
+            Ok(addr) => addr.parse().expect("the office's address"),
+            Err(_) => {
+                child.kill().ok();
+                panic!(
+                    "concern-office did not start: {}",
+                    log.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                );
+            }
+        };
+        RunningOffice {
+            child,
+            addr,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Everything the office wrote to stderr so far.
+    pub fn log(&self) -> String {
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether the office writes `needle` to stderr, waiting at most [`EXIT_PATIENCE`] for the
+    /// line to be read from its pipe.
+    pub fn logs(&self, needle: &str) -> bool {
+        let started = std::time::Instant::now();
+        while started.elapsed() < EXIT_PATIENCE {
+            if self.log().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Sends SIGTERM, as systemd does to stop the service, and waits (see [`wait_or_kill`]).
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let pid = nix::unistd::Pid::from_raw(
+            i32::try_from(self.child.id()).expect("a process id fits in i32"),
+        );
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("send SIGTERM");
+        wait_or_kill(&mut self.child)
+    }
+
+    /// A line of the office's `/proc/PID/status` in KiB, e.g. `VmHWM` (the peak resident
+    /// memory) or `VmRSS`.
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("read the office's /proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{field}:")))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc status"))
+    }
+}
+
+impl Drop for RunningOffice {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// Opens a connection to `addr` and sends the start of a request that never ends, as a
+/// "slow loris" does.
+pub fn half_sent_request(addr: SocketAddr) -> std::net::TcpStream {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the office");
+    stream
+        .write_all(b"POST /v1/batches HTTP/1.1\r\nHost: office\r\nContent-Type: appl")
+        .expect("send half a request");
+    stream
+}
+
+/// Whether the office has closed `stream`: reads until the end, waiting at most
+/// [`EXIT_PATIENCE`] for it.
+pub fn closed_by_office(stream: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(EXIT_PATIENCE))
+        .expect("set a read timeout");
+    let mut buffer = [0u8; 1024];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// `GET /v1/health` on a connection of its own, as raw HTTP/1.1: the whole answer, or the
+/// reason there was none within [`EXIT_PATIENCE`].
+pub fn health_over_raw_http(addr: SocketAddr) -> Result<String, String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(EXIT_PATIENCE))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /v1/health HTTP/1.1\r\nHost: office\r\nConnection: close\r\n\r\n")
+        .map_err(|e| format!("send: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("read: {e}"))?;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
+}
