@@ -18,6 +18,8 @@
 mod command;
 mod export_csv;
 mod intake;
+#[cfg(test)]
+mod intake_properties;
 mod limits;
 mod private_files;
 mod routes;

@@ -199,6 +199,15 @@ impl OfficeDb {
         Ok(db)
     }
 
+    /// A database in memory with the current schema, for tests that store many batches fast.
+    #[cfg(test)]
+    pub fn open_in_memory() -> Result<OfficeDb, StorageError> {
+        let connection = Connection::open_in_memory()?;
+        let mut db = OfficeDb { connection };
+        db.migrate(Path::new(":memory:"))?;
+        Ok(db)
+    }
+
     fn migrate(&mut self, path: &Path) -> Result<(), StorageError> {
         let version: i64 = self
             .connection
