@@ -324,3 +324,26 @@ async fn a_batch_id_sent_again_with_other_contents_is_422_and_the_same_bytes_are
     assert_eq!(again.duplicates, ids(&sent.concerns));
     assert_eq!(office.count("SELECT count(*) FROM batches"), 2);
 }
+
+#[tokio::test]
+async fn a_huge_value_is_not_written_to_the_log() {
+    let office = RunningOffice::start(&[]);
+    let url = format!("http://{}/v1/batches", office.addr);
+    for field in ["schema", "kiosk_id"] {
+        let mut sent = serde_json::to_value(batch(KIOSK_A, vec![noise_concern(0)])).unwrap();
+        sent[field] = serde_json::Value::String(format!("\u{1b}[2J{}", "S".repeat(15 << 20)));
+        let response = client()
+            .post(&url)
+            .bearer_auth(TOKEN_A)
+            .header("Content-Encoding", "gzip")
+            .body(gzip(sent.to_string().as_bytes()))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+    assert!(office.logs("refused a batch from kiosk `wanjia-01`: 403"));
+    let log = office.log();
+    assert!(log.len() < 4096, "{} bytes of log", log.len());
+    assert!(!log.contains('\u{1b}'), "{log}");
+}
