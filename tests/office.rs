@@ -2,213 +2,14 @@
 //! on 127.0.0.1, real HTTP, a real SQLite file. Assertions are on what a person would see —
 //! the stored rows, the CSV cells, the error text.
 
-use std::io::Write;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+mod office_support;
 
-use chrono::{DateTime, Duration, NaiveDate};
-use concern_kiosk::concern::{Bilingual, Colour, Lang, ListKind};
-use concern_kiosk::office::{Office, TokenTable, serve};
-use concern_kiosk::upload::wire::{Batch, BatchReply, ErrorReply, SCHEMA, WireConcern};
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use chrono::DateTime;
+use concern_kiosk::office::{Office, TokenTable};
+use concern_kiosk::upload::wire::{BatchReply, WireConcern};
+use office_support::*;
 use reqwest::StatusCode;
 use uuid::Uuid;
-
-const KIOSK_A: &str = "wanjia-01";
-const KIOSK_B: &str = "wanjia-02";
-const TOKEN_A: &str = "token-of-wanjia-01-5f2c9a";
-const TOKEN_B: &str = "token-of-wanjia-02-81d07e";
-const STAFF_TOKEN: &str = "office-staff-token-3b6e11";
-const TOKENS_FILE: &str = "\
-# the kiosks of Wanjia Xingcheng
-wanjia-01  token-of-wanjia-01-5f2c9a
-wanjia-02  token-of-wanjia-02-81d07e
-
-# office staff: exports only
-*          office-staff-token-3b6e11
-";
-
-/// A running office in its own temporary folder.
-struct TestOffice {
-    dir: tempfile::TempDir,
-    addr: SocketAddr,
-    http: reqwest::Client,
-}
-
-impl TestOffice {
-    async fn start() -> TestOffice {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let addr = start_office_on(&dir.path().join("office.db")).await;
-        TestOffice {
-            dir,
-            addr,
-            http: client(),
-        }
-    }
-
-    fn db_path(&self) -> PathBuf {
-        self.dir.path().join("office.db")
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Posts `body` as the kiosk does (gzip, Idempotency-Key), with `token` when given.
-    async fn post_raw(
-        &self,
-        token: Option<&str>,
-        key: Option<&str>,
-        encoding: Option<&str>,
-        body: Vec<u8>,
-    ) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(self.url("/v1/batches"))
-            .header("Content-Type", "application/json")
-            .body(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        if let Some(encoding) = encoding {
-            request = request.header("Content-Encoding", encoding);
-        }
-        request.send().await.expect("the office answers")
-    }
-
-    async fn post_batch(&self, token: &str, batch: &Batch) -> reqwest::Response {
-        let json = serde_json::to_vec(batch).unwrap();
-        self.post_raw(
-            Some(token),
-            Some(&batch.batch_id.to_string()),
-            Some("gzip"),
-            gzip(&json),
-        )
-        .await
-    }
-
-    async fn upload(&self, token: &str, batch: &Batch) -> BatchReply {
-        let response = self.post_batch(token, batch).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.expect("a BatchReply")
-    }
-
-    async fn export(&self, token: Option<&str>, query: &str) -> reqwest::Response {
-        let mut request = self.http.get(self.url(&format!("/v1/export.csv{query}")));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("the office answers")
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        rusqlite::Connection::open(self.db_path())
-            .unwrap()
-            .query_row(sql, [], |row| row.get(0))
-            .unwrap()
-    }
-}
-
-async fn start_office_on(db: &Path) -> SocketAddr {
-    let tokens = TokenTable::parse(TOKENS_FILE, "tokens").expect("the test tokens parse");
-    let office = Office::open(db, tokens).expect("the office database opens");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(serve(listener, office));
-    addr
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-/// A noise complaint (demands list) with a phone number, in Chinese.
-fn noise_concern(minute: i64) -> WireConcern {
-    let created_at = DateTime::parse_from_rfc3339("2026-11-26T09:00:00+08:00").unwrap()
-        + Duration::minutes(minute);
-    WireConcern {
-        id: Uuid::now_v7(),
-        ticket: format!("A1126-{:03}", minute + 1),
-        created_at,
-        category: "noise".into(),
-        category_label: Bilingual {
-            zh: "噪音扰民".into(),
-            en: "Noise".into(),
-        },
-        list: ListKind::Demands,
-        colour: Colour::Green,
-        due_date: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
-        lang: Lang::ZhCn,
-        phrases: vec![
-            Bilingual {
-                zh: "夜间装修".into(),
-                en: "Building work at night".into(),
-            },
-            Bilingual {
-                zh: "广场舞音乐太响".into(),
-                en: "Square-dance music too loud".into(),
-            },
-        ],
-        text: Some("楼上每天晚上十点以后还在电钻, \"老人睡不着\"".into()),
-        location: Some("3幢2单元".into()),
-        phone: Some("13812345678".into()),
-    }
-}
-
-/// A dispute between neighbours (conflicts list), anonymous, in English.
-fn neighbour_concern(minute: i64) -> WireConcern {
-    WireConcern {
-        category: "neighbours".into(),
-        category_label: Bilingual {
-            zh: "邻里纠纷".into(),
-            en: "Neighbours".into(),
-        },
-        list: ListKind::Conflicts,
-        colour: Colour::Orange,
-        due_date: NaiveDate::from_ymd_opt(2026, 12, 26).unwrap(),
-        lang: Lang::En,
-        phrases: vec![Bilingual {
-            zh: "楼道堆放杂物".into(),
-            en: "Things piled in the stairwell".into(),
-        }],
-        text: None,
-        location: None,
-        phone: None,
-        ..noise_concern(minute)
-    }
-}
-
-fn batch(kiosk_id: &str, concerns: Vec<WireConcern>) -> Batch {
-    Batch {
-        schema: SCHEMA.into(),
-        kiosk_id: kiosk_id.into(),
-        batch_id: Uuid::now_v7(),
-        sent_at: DateTime::parse_from_rfc3339("2026-11-26T17:30:00+08:00").unwrap(),
-        concerns,
-    }
-}
-
-fn ids(concerns: &[WireConcern]) -> Vec<Uuid> {
-    concerns.iter().map(|c| c.id).collect()
-}
-
-async fn error_text(response: reqwest::Response) -> String {
-    response
-        .json::<ErrorReply>()
-        .await
-        .expect("every refusal is an ErrorReply")
-        .error
-}
 
 #[tokio::test]
 async fn a_batch_is_stored_with_every_field_and_answered_accepted() {
@@ -304,7 +105,7 @@ async fn the_same_batch_again_is_all_duplicates_and_nothing_is_stored_twice() {
 }
 
 #[tokio::test]
-async fn a_concern_already_held_is_a_duplicate_in_a_new_batch_and_from_another_kiosk() {
+async fn a_concern_already_held_is_a_duplicate_in_a_new_batch() {
     let office = TestOffice::start().await;
     let first = noise_concern(0);
     office
@@ -317,23 +118,6 @@ async fn a_concern_already_held_is_a_duplicate_in_a_new_batch_and_from_another_k
         .await;
     assert_eq!(reply.accepted, vec![fresh.id]);
     assert_eq!(reply.duplicates, vec![first.id]);
-
-    // Kiosk B sends a concern with the same id and other contents: the first copy stays.
-    let mut clash = first.clone();
-    clash.text = Some("overwritten?".into());
-    let reply = office.upload(TOKEN_B, &batch(KIOSK_B, vec![clash])).await;
-    assert_eq!(reply.duplicates, vec![first.id]);
-    assert!(reply.accepted.is_empty());
-    let (kiosk, text): (String, String) = rusqlite::Connection::open(office.db_path())
-        .unwrap()
-        .query_row(
-            "SELECT kiosk_id, text FROM concerns WHERE id = ?1",
-            [first.id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(kiosk, KIOSK_A);
-    assert_eq!(Some(text), first.text);
     assert_eq!(office.count("SELECT count(*) FROM concerns"), 2);
 }
 
@@ -382,7 +166,8 @@ async fn several_kiosks_at_once_each_concern_stored_once() {
     let office = TestOffice::start().await;
     let shared: Vec<WireConcern> = (0..20).map(noise_concern).collect();
     let mut uploads = Vec::new();
-    // Eight simultaneous batches from two kiosks, all carrying the same 20 concerns.
+    // Eight simultaneous batches from two kiosks, all carrying the same 20 concerns: one
+    // kiosk's batch commits first, the other kiosk's are refused as id clashes (409).
     for round in 0..8 {
         let (kiosk, token) = if round % 2 == 0 {
             (KIOSK_A, TOKEN_A)
@@ -393,27 +178,53 @@ async fn several_kiosks_at_once_each_concern_stored_once() {
         let office_url = office.url("/v1/batches");
         let http = office.http.clone();
         uploads.push(tokio::spawn(async move {
-            let response = http
-                .post(office_url)
-                .bearer_auth(token)
-                .header("Content-Encoding", "gzip")
-                .body(gzip(&serde_json::to_vec(&sent).unwrap()))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            response.json::<BatchReply>().await.unwrap()
+            let body = gzip(&serde_json::to_vec(&sent).unwrap());
+            // A busy office (503) is asked again, as the kiosk does.
+            let response = loop {
+                let response = http
+                    .post(&office_url)
+                    .bearer_auth(token)
+                    .header("Content-Encoding", "gzip")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+                    break response;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            };
+            let status = response.status();
+            let reply = (status == StatusCode::OK).then_some(response.json::<BatchReply>());
+            let reply = match reply {
+                Some(json) => Some(json.await.unwrap()),
+                None => None,
+            };
+            (kiosk, status, reply)
         }));
     }
     let mut accepted_total = 0;
+    let mut stored_from = Vec::new();
     for upload in uploads {
-        let reply = upload.await.unwrap();
-        assert_eq!(reply.accepted.len() + reply.duplicates.len(), 20);
-        accepted_total += reply.accepted.len();
+        let (kiosk, status, reply) = upload.await.unwrap();
+        match reply {
+            Some(reply) => {
+                assert_eq!(reply.accepted.len() + reply.duplicates.len(), 20);
+                accepted_total += reply.accepted.len();
+                stored_from.push(kiosk);
+            }
+            None => assert_eq!(status, StatusCode::CONFLICT),
+        }
     }
+    stored_from.dedup();
+    assert_eq!(stored_from.len(), 1, "only one kiosk's batches are stored");
     assert_eq!(accepted_total, 20, "each concern is accepted exactly once");
     assert_eq!(office.count("SELECT count(*) FROM concerns"), 20);
-    assert_eq!(office.count("SELECT count(*) FROM batches"), 8);
+    assert_eq!(
+        office.count("SELECT count(DISTINCT kiosk_id) FROM concerns"),
+        1
+    );
+    assert_eq!(office.count("SELECT count(*) FROM batches"), 4);
 }
 
 #[tokio::test]
@@ -602,18 +413,6 @@ async fn an_unknown_content_encoding_is_415() {
     assert!(error_text(response).await.contains("Content-Encoding `br`"));
 }
 
-/// The CSV as rows of cells, after checking and removing the BOM.
-fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    let text = std::str::from_utf8(bytes).expect("the export is UTF-8");
-    let text = text
-        .strip_prefix('\u{feff}')
-        .expect("the export starts with a BOM");
-    csv::Reader::from_reader(text.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_export_is_csv_with_bom_chinese_intact_and_lists_apart() {
     let office = TestOffice::start().await;
@@ -757,6 +556,7 @@ fn a_bad_tokens_file_is_named_by_file_and_line() {
         "# kiosks\nwanjia-01 token-of-wanjia-01-5f2c9a\nwanjia-02\n",
     )
     .unwrap();
+    std::fs::set_permissions(&tokens, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let message = TokenTable::load(&tokens).unwrap_err().to_string();
     assert_eq!(
         message,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use concern_kiosk::office::{ServeOptions, run_serve};
+use concern_kiosk::office::{LimitFlags, ServeOptions, run_serve};
 
 /// The community office's reference receiver for concern-kiosk uploads.
 #[derive(Parser)]
@@ -25,14 +25,28 @@ enum Command {
         /// The SQLite database file; created when missing.
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
-        /// The tokens file: one `KIOSK_ID TOKEN` a line (`*` for office staff).
+        /// The tokens file: one `KIOSK_ID TOKEN` a line (`*` for office staff); must be
+        /// private (`chmod 600`).
         #[arg(long, value_name = "FILE")]
         tokens: PathBuf,
+        /// The server's limits; docs/upload-api.md says why each default is what it is.
+        #[command(flatten)]
+        limits: LimitFlags,
     },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve { listen, db, tokens } => run_serve(ServeOptions { listen, db, tokens }),
+        Command::Serve {
+            listen,
+            db,
+            tokens,
+            limits,
+        } => run_serve(ServeOptions {
+            listen,
+            db,
+            tokens,
+            limits,
+        }),
     }
 }

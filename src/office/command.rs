@@ -9,7 +9,9 @@ use thiserror::Error;
 use tokio::net::TcpListener;
 use tracing::info;
 
-use super::server::{Office, serve_until};
+use super::limits::{LimitError, LimitFlags};
+use super::server::serve_until;
+use super::state::Office;
 use super::storage::StorageError;
 use super::tokens::{TokenFileError, TokenTable};
 
@@ -19,11 +21,16 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     pub db: PathBuf,
     pub tokens: PathBuf,
+    /// The server's limits, as given on the command line.
+    pub limits: LimitFlags,
 }
 
 /// Why `concern-office` stopped.
 #[derive(Debug, Error)]
 pub enum OfficeCommandError {
+    /// Exit 2: a limit is out of its range; the message names the flag.
+    #[error("{0}")]
+    Limits(#[from] LimitError),
     /// Exit 2: the tokens file is wrong; the message names the file and line.
     #[error("{0}")]
     Tokens(#[from] TokenFileError),
@@ -44,7 +51,7 @@ pub enum OfficeCommandError {
 impl OfficeCommandError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            OfficeCommandError::Tokens(_) => ExitCode::from(2),
+            OfficeCommandError::Limits(_) | OfficeCommandError::Tokens(_) => ExitCode::from(2),
             OfficeCommandError::Storage(_)
             | OfficeCommandError::Bind { .. }
             | OfficeCommandError::Serve(_) => ExitCode::from(1),
@@ -72,8 +79,10 @@ pub fn run_serve(options: ServeOptions) -> ExitCode {
     }
 }
 
-/// Serves until SIGTERM or Ctrl-C; requests in flight are finished first.
+/// Serves until SIGTERM or Ctrl-C; requests in flight are finished first, within the
+/// shutdown deadline.
 pub async fn serve_command(options: ServeOptions) -> Result<(), OfficeCommandError> {
+    let limits = options.limits.limits()?;
     let tokens = TokenTable::load(&options.tokens)?;
     info!(
         "{}: tokens for {} kiosk(s) ({}) and {} office-staff token(s)",
@@ -100,7 +109,7 @@ pub async fn serve_command(options: ServeOptions) -> Result<(), OfficeCommandErr
         "concern-office listening on http://{addr}, storing into {}",
         options.db.display()
     );
-    serve_until(listener, office, stop_signal())
+    serve_until(listener, office, limits, stop_signal())
         .await
         .map_err(OfficeCommandError::Serve)?;
     info!("concern-office stopped");

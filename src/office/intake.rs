@@ -1,14 +1,19 @@
-//! Turning the bytes of a `POST /v1/batches` body into a [`Batch`]: the content encoding,
-//! gzip with a ceiling on what it may inflate to, the schema version, and JSON errors worded
-//! for the staff member who will read them in `concern-kiosk doctor`.
+//! Turning the bytes of a `POST /v1/batches` body into stored concerns: the content encoding,
+//! gzip with a ceiling on what it may inflate to, the schema version, JSON errors worded for
+//! the staff member who will read them in `concern-kiosk doctor`, and then — without HTTP —
+//! the checks against the token, the Idempotency-Key and the field rules before the store.
 
 use std::io::Read;
 
 use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use thiserror::Error;
+use uuid::Uuid;
 
-use crate::upload::wire::{Batch, SCHEMA};
+use super::storage::StoreBatchError;
+use super::validation::{InvalidField, echo, echo_quoted, validate_batch};
+use crate::upload::wire::{Batch, BatchReply, SCHEMA};
 
 /// The largest body accepted on the wire. A kiosk batch is at most 256 KiB of JSON before
 /// gzip; 4 MiB leaves room for a future kiosk with bigger batches (or no gzip) while keeping a
@@ -35,12 +40,13 @@ impl BodyEncoding {
         match value.trim().to_ascii_lowercase().as_str() {
             "gzip" | "x-gzip" => Ok(BodyEncoding::Gzip),
             "identity" | "" => Ok(BodyEncoding::Identity),
-            _ => Err(IntakeError::UnsupportedEncoding(value.to_owned())),
+            _ => Err(IntakeError::UnsupportedEncoding(echo(value))),
         }
     }
 }
 
-/// Why a body is not a batch this office can store.
+/// Why a body is not a batch this office can store. Every value quoted from the body or a
+/// header is already cut down ([`echo`]).
 #[derive(Debug, Error)]
 pub enum IntakeError {
     #[error(
@@ -55,7 +61,7 @@ pub enum IntakeError {
     #[error("the upload is not valid gzip: {0}")]
     BadGzip(std::io::Error),
     #[error("the upload is not valid JSON: {0}")]
-    BadJson(serde_json::Error),
+    BadJson(String),
     #[error("the upload has no `schema` field; this office accepts schema \"{SCHEMA}\"")]
     MissingSchema,
     #[error(
@@ -63,7 +69,15 @@ pub enum IntakeError {
     )]
     WrongSchema { found: String },
     #[error("the upload does not match schema \"{SCHEMA}\": {0}")]
-    BadBatch(serde_json::Error),
+    BadBatch(String),
+}
+
+/// A batch as decoded, with the SHA-256 (hex) of its JSON: the fingerprint that tells a
+/// retry (the same bytes) from another batch under the same id.
+#[derive(Debug)]
+pub struct DecodedBatch {
+    pub batch: Batch,
+    pub json_sha256: String,
 }
 
 /// Reads only the `schema` field, so that a batch of another version is answered "wrong
@@ -76,7 +90,7 @@ struct SchemaProbe {
 }
 
 /// Inflates (when gzip'd) and parses a batch body.
-pub fn decode_batch(body: &[u8], encoding: BodyEncoding) -> Result<Batch, IntakeError> {
+pub fn decode_batch(body: &[u8], encoding: BodyEncoding) -> Result<DecodedBatch, IntakeError> {
     let inflated;
     let json = match encoding {
         BodyEncoding::Identity => body,
@@ -85,20 +99,91 @@ pub fn decode_batch(body: &[u8], encoding: BodyEncoding) -> Result<Batch, Intake
             inflated.as_slice()
         }
     };
-    let probe: SchemaProbe = serde_json::from_slice(json).map_err(IntakeError::BadJson)?;
+    let quoted = |e: serde_json::Error| echo_quoted(&e.to_string());
+    let probe: SchemaProbe =
+        serde_json::from_slice(json).map_err(|e| IntakeError::BadJson(quoted(e)))?;
     match probe.schema {
         None => return Err(IntakeError::MissingSchema),
         Some(serde_json::Value::String(s)) if s == SCHEMA => {}
+        Some(serde_json::Value::String(s)) => {
+            return Err(IntakeError::WrongSchema {
+                found: format!("\"{}\"", echo(&s)),
+            });
+        }
         Some(other) => {
             return Err(IntakeError::WrongSchema {
-                found: other.to_string(),
+                found: echo(&other.to_string()),
             });
         }
     }
-    serde_json::from_slice(json).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => IntakeError::BadBatch(e),
-        _ => IntakeError::BadJson(e),
+    let batch = serde_json::from_slice(json).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => IntakeError::BadBatch(quoted(e)),
+        _ => IntakeError::BadJson(quoted(e)),
+    })?;
+    Ok(DecodedBatch {
+        batch,
+        json_sha256: format!("{:x}", Sha256::digest(json)),
     })
+}
+
+/// Why a batch was not stored, for the route to turn into an HTTP answer.
+#[derive(Debug, Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Intake(#[from] IntakeError),
+    #[error(
+        "this token belongs to kiosk `{token_kiosk}` but the batch comes from kiosk `{batch_kiosk}`: each kiosk must use its own token"
+    )]
+    WrongKiosk {
+        token_kiosk: String,
+        batch_kiosk: String,
+    },
+    #[error(
+        "the Idempotency-Key header `{key}` is not the batch's batch_id {batch_id}: they must be the same"
+    )]
+    KeyMismatch { key: String, batch_id: Uuid },
+    #[error(transparent)]
+    Invalid(#[from] InvalidField),
+    #[error(transparent)]
+    Store(#[from] StoreBatchError),
+}
+
+/// One `POST /v1/batches` as the office received it, after the token was identified.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    /// The kiosk the bearer token belongs to.
+    pub token_kiosk: &'a str,
+    pub encoding: BodyEncoding,
+    pub idempotency_key: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// Decodes, checks and stores one upload: the whole intake but the HTTP. `store` is called
+/// only for a batch that passed every check, with the SHA-256 of its JSON (see
+/// [`store_batch`](super::storage::OfficeDb::store_batch)), so that the database is locked only while it is written.
+pub fn receive_upload(
+    upload: Upload<'_>,
+    store: impl FnOnce(&Batch, &str) -> Result<BatchReply, StoreBatchError>,
+) -> Result<(Batch, BatchReply), Refusal> {
+    let DecodedBatch { batch, json_sha256 } = decode_batch(upload.body, upload.encoding)?;
+    if batch.kiosk_id != upload.token_kiosk {
+        return Err(Refusal::WrongKiosk {
+            token_kiosk: upload.token_kiosk.to_owned(),
+            batch_kiosk: echo(&batch.kiosk_id),
+        });
+    }
+    if let Some(key) = upload.idempotency_key {
+        let matches = Uuid::parse_str(key.trim()).is_ok_and(|k| k == batch.batch_id);
+        if !matches {
+            return Err(Refusal::KeyMismatch {
+                key: echo(key),
+                batch_id: batch.batch_id,
+            });
+        }
+    }
+    validate_batch(&batch)?;
+    let reply = store(&batch, &json_sha256)?;
+    Ok((batch, reply))
 }
 
 /// Inflates a gzip body (several concatenated members are one body, as RFC 1952 allows),
@@ -139,8 +224,9 @@ mod tests {
     fn an_empty_batch_decodes_gzipped_or_not() {
         let plain = decode_batch(EMPTY_BATCH.as_bytes(), BodyEncoding::Identity).unwrap();
         let zipped = decode_batch(&gzip(EMPTY_BATCH.as_bytes()), BodyEncoding::Gzip).unwrap();
-        assert_eq!(plain, zipped);
-        assert!(plain.concerns.is_empty());
+        assert_eq!(plain.batch, zipped.batch);
+        assert_eq!(plain.json_sha256, zipped.json_sha256);
+        assert!(plain.batch.concerns.is_empty());
     }
 
     #[test]
@@ -183,7 +269,10 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("```").next())
             .expect("a json block after the heading");
-        let batch = decode_batch(&gzip(example.as_bytes()), BodyEncoding::Gzip).unwrap();
+        let batch = decode_batch(&gzip(example.as_bytes()), BodyEncoding::Gzip)
+            .unwrap()
+            .batch;
+        crate::office::validation::validate_batch(&batch).unwrap();
         assert_eq!(batch.concerns.len(), 2);
         assert_eq!(batch.concerns[0].ticket, "A1126-007");
         assert_eq!(batch.concerns[1].phone, None);

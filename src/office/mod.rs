@@ -18,20 +18,40 @@
 mod command;
 mod export_csv;
 mod intake;
+#[cfg(test)]
+mod intake_properties;
+mod limits;
+mod private_files;
 mod routes;
 mod server;
+mod state;
 mod storage;
 mod tokens;
+mod validation;
 
 /// `GET` this to see the office is up; no token needed (`doctor` calls it).
 pub use crate::upload::wire::HEALTH_PATH;
 pub use command::{OfficeCommandError, ServeOptions, run_serve, serve_command};
 pub use export_csv::{OFFICE_COLUMNS, export_csv};
 pub use intake::{MAX_COMPRESSED_BODY_BYTES, MAX_JSON_BYTES};
-pub use routes::BODY_READ_TIMEOUT;
-pub use server::{Office, router, serve, serve_until};
-pub use storage::{StorageError, StoredConcern};
-pub use tokens::{Caller, MIN_TOKEN_CHARS, STAFF_KIOSK_ID, TokenFileError, TokenTable};
+pub use limits::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DECOMPRESSIONS, DEFAULT_SHUTDOWN_DEADLINE, LimitError, LimitFlags,
+    MAX_CONNECTIONS_LIMIT, MAX_DECOMPRESSIONS_LIMIT, MAX_HEADER_READ_TIMEOUT,
+    MAX_SHUTDOWN_DEADLINE, RESERVED_FILE_DESCRIPTORS, ServerLimits,
+};
+pub use routes::{BODY_READ_TIMEOUT, BUSY_RETRY_AFTER, router};
+pub use server::{serve, serve_until};
+pub use state::Office;
+pub use storage::{StorageError, StoreBatchError, StoredConcern};
+pub use tokens::{
+    Caller, MAX_KIOSK_ID_CHARS, MAX_TOKENS_FILE_BYTES, MIN_TOKEN_CHARS, STAFF_KIOSK_ID,
+    TokenFileError, TokenTable,
+};
+pub use validation::{
+    InvalidField, MAX_CATEGORY_CODE_CHARS, MAX_CONCERNS_PER_BATCH, MAX_ECHO_CHARS, MAX_LABEL_CHARS,
+    MAX_TICKET_PREFIX_LETTERS, echo,
+};
 
 /// `GET` this for the CSV export (office-staff token).
 pub const EXPORT_PATH: &str = "/v1/export.csv";

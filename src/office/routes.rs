@@ -1,24 +1,28 @@
 //! The office's HTTP endpoints — `POST /v1/batches`, `GET /v1/export.csv`, `GET /v1/health` —
-//! bearer-token checks, and the one error shape every refusal uses (`ErrorReply`).
+//! the router that joins them, bearer-token checks, and the one error shape every refusal uses
+//! (`ErrorReply`).
 
 use std::time::Duration;
 
-use axum::Json;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use chrono::Local;
 use serde::{Deserialize, Serialize};
 use tracing::{error, info, warn};
-use uuid::Uuid;
 
 use super::EXPORT_PATH;
-use super::intake::{BodyEncoding, IntakeError, MAX_COMPRESSED_BODY_BYTES, decode_batch};
-use super::server::Office;
-use super::storage::StorageError;
+use super::intake::{
+    BodyEncoding, IntakeError, MAX_COMPRESSED_BODY_BYTES, Refusal, Upload, receive_upload,
+};
+use super::state::Office;
+use super::storage::{StorageError, StoreBatchError};
 use super::tokens::{Caller, STAFF_KIOSK_ID};
 use crate::concern::ListKind;
 use crate::upload::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
@@ -28,14 +32,31 @@ use crate::upload::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
 /// attempt; waiting longer would only let a slow client tie up the office.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The office's routes, ready to serve.
+pub fn router(office: Office) -> Router {
+    Router::new()
+        .route(BATCHES_PATH, post(receive_batch))
+        .route(EXPORT_PATH, get(export))
+        .route(HEALTH_PATH, get(health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_COMPRESSED_BODY_BYTES))
+        .with_state(office)
+}
+
 /// The header that carries the batch id, so a retry can be recognised before parsing.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// What a 503 asks a kiosk to wait before it sends again: an upload decodes in milliseconds,
+/// so a slot is free again long before this, and a kiosk is not held back for long.
+pub const BUSY_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// A refusal: an HTTP status and a sentence for a tired staff member, sent as `ErrorReply`.
 #[derive(Debug)]
 pub(super) struct ApiError {
     status: StatusCode,
     message: String,
+    retry_after: Option<Duration>,
 }
 
 impl ApiError {
@@ -43,6 +64,21 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 503: the office is busy decoding other uploads.
+    fn busy() -> ApiError {
+        ApiError {
+            retry_after: Some(BUSY_RETRY_AFTER),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the office is decoding as many uploads as it may at once; try again in {} seconds (the kiosk does so by itself)",
+                    BUSY_RETRY_AFTER.as_secs()
+                ),
+            )
         }
     }
 
@@ -70,6 +106,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(wait) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
+        }
         response
     }
 }
@@ -92,6 +133,22 @@ impl From<IntakeError> for ApiError {
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> ApiError {
         ApiError::internal("store the batch", e)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        let status = match refusal {
+            Refusal::Intake(e) => return e.into(),
+            Refusal::Store(StoreBatchError::Storage(e)) => return e.into(),
+            Refusal::WrongKiosk { .. } => StatusCode::FORBIDDEN,
+            Refusal::KeyMismatch { .. } => StatusCode::BAD_REQUEST,
+            Refusal::Invalid(_) | Refusal::Store(StoreBatchError::ChangedBatch { .. }) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Refusal::Store(StoreBatchError::HeldByAnotherKiosk { .. }) => StatusCode::CONFLICT,
+        };
+        ApiError::new(status, refusal.to_string())
     }
 }
 
@@ -169,31 +226,21 @@ async fn receive_from(
     let idempotency_key = header_text(headers, IDEMPOTENCY_KEY)?.map(str::to_owned);
 
     let body = read_body(request).await?;
+    let permit = office.try_begin_decode().ok_or_else(ApiError::busy)?;
     let received_at = Local::now().fixed_offset();
     tokio::task::spawn_blocking(move || {
-        let batch = decode_batch(&body, encoding)?;
-        if batch.kiosk_id != token_kiosk {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "this token belongs to kiosk `{token_kiosk}` but the batch comes from kiosk `{}`: each kiosk must use its own token",
-                    batch.kiosk_id
-                ),
-            ));
-        }
-        if let Some(key) = idempotency_key {
-            let matches = Uuid::parse_str(key.trim()).is_ok_and(|k| k == batch.batch_id);
-            if !matches {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "the Idempotency-Key header `{key}` is not the batch's batch_id {}: they must be the same",
-                        batch.batch_id
-                    ),
-                ));
-            }
-        }
-        let reply = office.lock_db().store_batch(&batch, received_at)?;
+        let _decoding = permit;
+        let upload = Upload {
+            token_kiosk: &token_kiosk,
+            encoding,
+            idempotency_key: idempotency_key.as_deref(),
+            body: &body,
+        };
+        let (batch, reply) = receive_upload(upload, |batch, json_sha256| {
+            office
+                .lock_db()
+                .store_batch(batch, json_sha256, received_at)
+        })?;
         info!(
             kiosk = %batch.kiosk_id,
             batch = %batch.batch_id,

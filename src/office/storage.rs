@@ -15,6 +15,7 @@ use thiserror::Error;
 use tracing::warn;
 use uuid::Uuid;
 
+use super::private_files::{make_companions_private, make_private};
 use crate::concern::ListKind;
 use crate::store::concern_row::{CONCERN_ROW_COLUMNS, CONCERN_ROW_WIDTH, ConcernRow};
 use crate::upload::wire::{Batch, BatchReply, WireConcern};
@@ -25,7 +26,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Each migration brings the schema from version `index` to `index + 1`; never edit one that
 /// has shipped, add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE concerns (
     id                  TEXT PRIMARY KEY,   -- the kiosk's UUIDv7: stored once, forever
     kiosk_id            TEXT NOT NULL,      -- the kiosk of the first arrival
@@ -59,7 +61,13 @@ CREATE TABLE batches (
     duplicates    INTEGER NOT NULL
 );
 CREATE INDEX batches_by_id ON batches (batch_id);
-"#];
+"#,
+    r#"
+-- SHA-256 (hex) of each arrival's JSON as inflated: the same batch id with other contents is
+-- not a retry. NULL for arrivals stored before the office kept it.
+ALTER TABLE batches ADD COLUMN body_sha256 TEXT;
+"#,
+];
 
 /// Why the database could not be opened, written or read.
 #[derive(Debug, Error)]
@@ -77,12 +85,48 @@ pub enum StorageError {
         found: i64,
         known: usize,
     },
+    #[error("cannot make the office database file {file} private (mode 0600): {source}")]
+    Private {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the office database {file} failed its integrity check: {report}")]
     Corrupt { file: PathBuf, report: String },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored concern {id} cannot be read back: {problem}")]
     BadRow { id: String, problem: String },
+}
+
+/// Why a batch was not stored, although the database works.
+#[derive(Debug, Error)]
+pub enum StoreBatchError {
+    /// A concern id already held from another kiosk: the whole batch is refused, so that
+    /// neither kiosk's copy is silently lost.
+    #[error(
+        "concern {id} is already stored from kiosk `{holder}`; kiosk `{sender}` cannot send it too{more}: one id on two kiosks means a cloned SD card or a kiosk sending another's data. Nothing of this batch was stored; compare the two kiosks before sending it again"
+    )]
+    HeldByAnotherKiosk {
+        id: Uuid,
+        holder: String,
+        sender: String,
+        /// ` (nor 2 more ids of this batch)`, or empty.
+        more: String,
+    },
+    /// The batch id of a stored batch, with other contents: not a retry, which is always the
+    /// same bytes.
+    #[error(
+        "batch {batch_id} was already received with other contents: a kiosk sends a retried batch as the same bytes, so this is not a retry. Nothing of it was stored; a new batch needs a new batch_id"
+    )]
+    ChangedBatch { batch_id: Uuid },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<rusqlite::Error> for StoreBatchError {
+    fn from(e: rusqlite::Error) -> StoreBatchError {
+        StoreBatchError::Storage(StorageError::Sqlite(e))
+    }
 }
 
 /// A concern as the office holds it: what the kiosk sent and where and when it first arrived.
@@ -101,12 +145,32 @@ pub struct OfficeDb {
 
 impl OfficeDb {
     /// Opens (creating if needed) the database at `path`, checks it, and brings its schema up
-    /// to date.
+    /// to date. The file and its WAL and shared-memory files are readable by the office's
+    /// user alone (mode 0600): they hold residents' phone numbers.
     pub fn open(path: &Path) -> Result<OfficeDb, StorageError> {
         let open_error = |source| StorageError::Open {
             file: path.to_path_buf(),
             source,
         };
+        let private_error = |file: &Path, source| StorageError::Private {
+            file: file.to_path_buf(),
+            source,
+        };
+        if make_private(path).map_err(|e| private_error(path, e))? {
+            warn!(
+                "{}: other users could read the office database; it is now private (mode 0600)",
+                path.display()
+            );
+        }
+        // SQLite creates the WAL and shared-memory files with the database file's mode; ones
+        // left by an older office are made private before SQLite reads them.
+        let changed = make_companions_private(path).map_err(|e| private_error(path, e))?;
+        for companion in changed {
+            warn!(
+                "{}: other users could read this database file; it is now private (mode 0600)",
+                companion.display()
+            );
+        }
         let connection = Connection::open(path).map_err(open_error)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         let mode: String = connection
@@ -135,6 +199,15 @@ impl OfficeDb {
         Ok(db)
     }
 
+    /// A database in memory with the current schema, for tests that store many batches fast.
+    #[cfg(test)]
+    pub fn open_in_memory() -> Result<OfficeDb, StorageError> {
+        let connection = Connection::open_in_memory()?;
+        let mut db = OfficeDb { connection };
+        db.migrate(Path::new(":memory:"))?;
+        Ok(db)
+    }
+
     fn migrate(&mut self, path: &Path) -> Result<(), StorageError> {
         let version: i64 = self
             .connection
@@ -160,18 +233,39 @@ impl OfficeDb {
     }
 
     /// Stores a batch in one transaction: each concern whose id is new is inserted
-    /// (`accepted`), each the office already holds — from any kiosk — is left as it is
-    /// (`duplicates`). An id repeated inside the batch is answered once.
+    /// (`accepted`), each the office already holds from this kiosk is left as it is
+    /// (`duplicates`). An id repeated inside the batch is answered once. Nothing is stored when
+    /// an id is held from another kiosk, or when the batch id was stored before with a JSON
+    /// body whose SHA-256 differs from `json_sha256`.
     pub fn store_batch(
         &mut self,
         batch: &Batch,
+        json_sha256: &str,
         received_at: DateTime<FixedOffset>,
-    ) -> Result<BatchReply, StorageError> {
+    ) -> Result<BatchReply, StoreBatchError> {
         let received_text = received_at.to_rfc3339_opts(SecondsFormat::Secs, false);
         let batch_id = batch.batch_id.to_string();
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM batches
+                 WHERE batch_id = ?1 AND body_sha256 IS NOT NULL AND body_sha256 != ?2)",
+            params![batch_id, json_sha256],
+            |row| row.get(0),
+        )?;
+        if changed {
+            return Err(StoreBatchError::ChangedBatch {
+                batch_id: batch.batch_id,
+            });
+        }
+        let mut seen = HashSet::new();
+        let unique: Vec<&WireConcern> = batch
+            .concerns
+            .iter()
+            .filter(|c| seen.insert(c.id))
+            .collect();
+        refuse_ids_of_other_kiosks(&tx, &batch.kiosk_id, &unique)?;
         let mut reply = BatchReply::default();
         {
             let mut insert = tx.prepare_cached(
@@ -182,13 +276,7 @@ impl OfficeDb {
                      ?17, ?18)
                  ON CONFLICT (id) DO NOTHING",
             )?;
-            let mut first_kiosk =
-                tx.prepare_cached("SELECT kiosk_id FROM concerns WHERE id = ?1")?;
-            let mut seen = HashSet::new();
-            for concern in &batch.concerns {
-                if !seen.insert(concern.id) {
-                    continue;
-                }
+            for concern in unique {
                 let id = concern.id.to_string();
                 let phrases =
                     serde_json::to_string(&concern.phrases).map_err(|e| StorageError::BadRow {
@@ -217,26 +305,15 @@ impl OfficeDb {
                 ])?;
                 if inserted == 1 {
                     reply.accepted.push(concern.id);
-                    continue;
-                }
-                reply.duplicates.push(concern.id);
-                // Two kiosks with one id means a cloned SD card or a kiosk sending another's
-                // data; the first copy is kept, but someone should look.
-                let holder: Option<String> = first_kiosk
-                    .query_row(params![id], |row| row.get(0))
-                    .optional()?;
-                if let Some(holder) = holder.filter(|h| *h != batch.kiosk_id) {
-                    warn!(
-                        "concern {id} (ticket {}) from kiosk `{}` was already stored from kiosk `{holder}`; kept the first copy",
-                        concern.ticket, batch.kiosk_id
-                    );
+                } else {
+                    reply.duplicates.push(concern.id);
                 }
             }
         }
         tx.execute(
             "INSERT INTO batches (batch_id, kiosk_id, received_at, concern_count, accepted,
-                 duplicates)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 duplicates, body_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 batch_id,
                 batch.kiosk_id,
@@ -244,6 +321,7 @@ impl OfficeDb {
                 count(batch.concerns.len()),
                 count(reply.accepted.len()),
                 count(reply.duplicates.len()),
+                json_sha256,
             ],
         )?;
         tx.commit()?;
@@ -266,6 +344,38 @@ impl OfficeDb {
         }
         Ok(concerns)
     }
+}
+
+/// Refuses the batch when any of its concern ids is held from another kiosk, naming the first
+/// and counting the rest.
+fn refuse_ids_of_other_kiosks(
+    tx: &rusqlite::Transaction<'_>,
+    sender: &str,
+    concerns: &[&WireConcern],
+) -> Result<(), StoreBatchError> {
+    let mut holder_of = tx.prepare_cached("SELECT kiosk_id FROM concerns WHERE id = ?1")?;
+    let mut clashes = Vec::new();
+    for concern in concerns {
+        let holder: Option<String> = holder_of
+            .query_row(params![concern.id.to_string()], |row| row.get(0))
+            .optional()?;
+        if let Some(holder) = holder.filter(|h| h != sender) {
+            clashes.push((concern.id, holder));
+        }
+    }
+    let Some((id, holder)) = clashes.first().cloned() else {
+        return Ok(());
+    };
+    let more = match clashes.len() - 1 {
+        0 => String::new(),
+        n => format!(" (nor {n} more ids of this batch)"),
+    };
+    Err(StoreBatchError::HeldByAnotherKiosk {
+        id,
+        holder,
+        sender: sender.to_owned(),
+        more,
+    })
 }
 
 /// SQLite integers are i64; a batch is at most 16 MiB, so its counts always fit.

@@ -11,8 +11,17 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::private_files::others_may_access;
+
 /// The kiosk id that marks an office-staff token.
 pub const STAFF_KIOSK_ID: &str = "*";
+/// The longest kiosk id accepted. Ids are short names like `wanjia-01`; the office quotes
+/// them in its answers and logs, so they must stay short.
+pub const MAX_KIOSK_ID_CHARS: usize = 64;
+/// The largest tokens file read. A line per kiosk is under 100 bytes, so a district's
+/// thousand kiosks fit in a tenth of this; a bigger "tokens file" is the wrong file.
+pub const MAX_TOKENS_FILE_BYTES: u64 = 1024 * 1024;
+
 /// The shortest token accepted. A token is the only thing standing between the internet and
 /// the office's intake; 16 random characters are beyond guessing, shorter ones invite
 /// "1234"-style tokens.
@@ -55,6 +64,15 @@ pub enum TokenFileError {
         "{file}: no tokens in the file; add a line `KIOSK_ID TOKEN` for each kiosk (and `* TOKEN` for office staff)"
     )]
     Empty { file: PathBuf },
+    #[error(
+        "{file}: other users on this machine may read or change the tokens file, which holds every kiosk's token; `chmod 600` it (owned by the user concern-office runs as) and start again"
+    )]
+    Exposed { file: PathBuf },
+    #[error(
+        "{file}: the tokens file is larger than {} KiB; it should hold one short line per kiosk",
+        MAX_TOKENS_FILE_BYTES / 1024
+    )]
+    TooLarge { file: PathBuf },
 }
 
 struct Entry {
@@ -78,17 +96,35 @@ impl fmt::Debug for TokenTable {
 }
 
 impl TokenTable {
-    /// Reads and parses the tokens file at `path`.
+    /// Reads and parses the tokens file at `path`, refusing it when other users may read or
+    /// change it.
     pub fn load(path: &Path) -> Result<TokenTable, TokenFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TokenFileError::Read {
+        use std::io::Read;
+        let read_error = |source| TokenFileError::Read {
             file: path.to_path_buf(),
             source,
-        })?;
-        warn_if_others_can_read(path);
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        if others_may_access(path) == Some(true) {
+            return Err(TokenFileError::Exposed {
+                file: path.to_path_buf(),
+            });
+        }
+        let mut text = String::new();
+        file.take(MAX_TOKENS_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(read_error)?;
+        if u64::try_from(text.len()).unwrap_or(u64::MAX) > MAX_TOKENS_FILE_BYTES {
+            return Err(TokenFileError::TooLarge {
+                file: path.to_path_buf(),
+            });
+        }
         TokenTable::parse(&text, path)
     }
 
-    /// Parses the text of a tokens file; `file_name` is only used in error messages.
+    /// Parses the text of a tokens file; `file_name` is only used in error messages. A message
+    /// about a line names the file and the line but quotes nothing from it: a malformed line
+    /// may have its token where the kiosk id belongs.
     pub fn parse(text: &str, file_name: impl AsRef<Path>) -> Result<TokenTable, TokenFileError> {
         let file = file_name.as_ref();
         let mut entries: Vec<(usize, Entry)> = Vec::new();
@@ -116,18 +152,18 @@ impl TokenTable {
                 Caller::Kiosk(kiosk_id.to_owned())
             } else {
                 return Err(bad(format!(
-                    "`{kiosk_id}` is not a kiosk id: use the kiosk's `kiosk.id` (lowercase letters, digits and hyphens, e.g. wanjia-01) or `*` for office staff"
+                    "the first field is not a kiosk id: use the kiosk's `kiosk.id` (lowercase letters, digits and hyphens, at most {MAX_KIOSK_ID_CHARS} characters, e.g. wanjia-01) or `*` for office staff"
                 )));
             };
             if token.chars().count() < MIN_TOKEN_CHARS {
                 return Err(bad(format!(
-                    "the token for `{kiosk_id}` is too short: use at least {MIN_TOKEN_CHARS} random characters (e.g. from `openssl rand -hex 24`)"
+                    "the token is too short: use at least {MIN_TOKEN_CHARS} random characters (e.g. from `openssl rand -hex 24`)"
                 )));
             }
             if !token.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(bad(format!(
-                    "the token for `{kiosk_id}` must be printable ASCII (it travels in an HTTP header)"
-                )));
+                return Err(bad(
+                    "the token must be printable ASCII (it travels in an HTTP header)".into(),
+                ));
             }
             if let Some((first_line, _)) = entries.iter().find(|(_, e)| e.token == token) {
                 return Err(bad(format!(
@@ -189,7 +225,7 @@ impl TokenTable {
 
 /// The same rule as the kiosk's `kiosk.id`, so that every kiosk can have a line here.
 fn is_kiosk_id(id: &str) -> bool {
-    !id.is_empty()
+    (1..=MAX_KIOSK_ID_CHARS).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -202,23 +238,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
-
-#[cfg(unix)]
-fn warn_if_others_can_read(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let readable_by_all = std::fs::metadata(path)
-        .map(|meta| meta.permissions().mode() & 0o004 != 0)
-        .unwrap_or(false);
-    if readable_by_all {
-        tracing::warn!(
-            "{}: the tokens file is readable by every user on this machine; `chmod 600` it",
-            path.display()
-        );
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_if_others_can_read(_path: &Path) {}
 
 #[cfg(test)]
 mod tests {
@@ -260,11 +279,11 @@ wanjia-02\tkiosk-two-token-0123456789
             ),
             (
                 "Wanjia-01 abcdefghijklmnopq\n",
-                "tokens.txt:1: `Wanjia-01` is not a kiosk id",
+                "tokens.txt:1: the first field is not a kiosk id",
             ),
             (
                 "\n\nwanjia-01 short\n",
-                "tokens.txt:3: the token for `wanjia-01` is too short",
+                "tokens.txt:3: the token is too short",
             ),
             (
                 "wanjia-01 abcdefghijklmnopq\nwanjia-02 abcdefghijklmnopq\n",

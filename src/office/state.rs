@@ -1,0 +1,119 @@
+//! The office's shared state: its database, its kiosks' tokens and the gate that bounds how
+//! many uploads are decoded at once, shared by every request.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::limits::DEFAULT_MAX_DECOMPRESSIONS;
+use super::storage::{OfficeDb, StorageError, StoredConcern};
+use super::tokens::TokenTable;
+use crate::concern::ListKind;
+
+/// The office receiver: its database and its tokens. Cheap to clone; clones share both.
+///
+/// One SQLite connection behind a mutex: batches are small and commit in milliseconds, so
+/// serialising them costs little and rules out write contention between kiosks.
+#[derive(Clone)]
+pub struct Office {
+    db: Arc<Mutex<OfficeDb>>,
+    tokens: Arc<TokenTable>,
+    decodes: Arc<DecodeGate>,
+}
+
+/// At most so many uploads decoded at once: each may hold tens of MiB while it inflates and
+/// parses, so a crowd of them must wait (503) rather than fill the memory.
+struct DecodeGate {
+    permits: Arc<Semaphore>,
+    /// How many permits the semaphore was given in all.
+    limit: Mutex<usize>,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// The right to decode one upload; gives it back when dropped.
+pub(super) struct DecodePermit {
+    _permit: OwnedSemaphorePermit,
+    gate: Arc<DecodeGate>,
+}
+
+impl Drop for DecodePermit {
+    fn drop(&mut self) {
+        self.gate.running.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Office {
+    /// Opens (creating if needed) the database at `db_path` and takes the kiosks' tokens.
+    /// Decodes at most [`DEFAULT_MAX_DECOMPRESSIONS`] uploads at once until told otherwise
+    /// ([`Office::set_max_decompressions`]).
+    pub fn open(db_path: impl AsRef<Path>, tokens: TokenTable) -> Result<Office, StorageError> {
+        let db = OfficeDb::open(db_path.as_ref())?;
+        Ok(Office {
+            db: Arc::new(Mutex::new(db)),
+            tokens: Arc::new(tokens),
+            decodes: DecodeGate::new(DEFAULT_MAX_DECOMPRESSIONS),
+        })
+    }
+
+    /// Decodes at most `max` uploads at once (at least one), in this office and every clone
+    /// of it. Meant for the start; lowered while uploads are decoding, it takes full effect
+    /// as they finish.
+    pub fn set_max_decompressions(&self, max: usize) {
+        let gate = &self.decodes;
+        let mut limit = gate.limit.lock().unwrap_or_else(PoisonError::into_inner);
+        let wanted = max.max(1);
+        if wanted > *limit {
+            gate.permits.add_permits(wanted - *limit);
+            *limit = wanted;
+        } else {
+            *limit -= gate.permits.forget_permits(*limit - wanted);
+        }
+    }
+
+    /// The most uploads that were ever decoded at once: what to compare with
+    /// `--max-decompressions` when tuning it.
+    pub fn decompression_peak(&self) -> usize {
+        self.decodes.peak.load(Ordering::SeqCst)
+    }
+
+    /// A permit to decode one upload, or `None` when the most allowed are already running.
+    pub(super) fn try_begin_decode(&self) -> Option<DecodePermit> {
+        let permit = self.decodes.permits.clone().try_acquire_owned().ok()?;
+        let running = self.decodes.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.decodes.peak.fetch_max(running, Ordering::SeqCst);
+        Some(DecodePermit {
+            _permit: permit,
+            gate: self.decodes.clone(),
+        })
+    }
+
+    /// Every stored concern (or one list's), oldest first. Blocks on the database: call it
+    /// outside async code or through `spawn_blocking`.
+    pub fn concerns(&self, list: Option<ListKind>) -> Result<Vec<StoredConcern>, StorageError> {
+        self.lock_db().concerns(list)
+    }
+
+    pub fn tokens(&self) -> &TokenTable {
+        &self.tokens
+    }
+
+    /// A panic while the lock was held can only have happened inside a transaction, which
+    /// rolled back when it was dropped: the connection is still sound, so keep serving.
+    pub(super) fn lock_db(&self) -> MutexGuard<'_, OfficeDb> {
+        self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl DecodeGate {
+    fn new(max: usize) -> Arc<DecodeGate> {
+        Arc::new(DecodeGate {
+            permits: Arc::new(Semaphore::new(max.max(1))),
+            limit: Mutex::new(max.max(1)),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        })
+    }
+}
