@@ -388,6 +388,24 @@ mod tests {
         (dir, queue, format!("receipt-{}", concern.ticket))
     }
 
+    /// The print queue as the next start makes it: a new store connection and the lock.
+    fn restarted_queue(
+        dir: &std::path::Path,
+        printer: &FaultyPrinter,
+        config: Config,
+    ) -> PrintQueue {
+        let store = Store::open(dir, SystemClock.now()).unwrap().0;
+        let lock = PrinterLock::try_acquire(dir).unwrap().unwrap();
+        PrintQueue::new(
+            store,
+            Box::new(printer.clone()),
+            config,
+            lock,
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    }
+
     fn job_state(queue: &PrintQueue) -> (JobState, Option<String>) {
         let job = queue.store().print_job(1).unwrap().unwrap();
         (job.state, job.last_error)
@@ -445,18 +463,9 @@ mod tests {
         let (dir, queue, receipt) = queue_with_one_concern(&printer);
         queue.store().start_print_job(1, SystemClock.now()).unwrap();
         drop(queue);
-        let (store, _) = Store::open(dir.path(), SystemClock.now()).unwrap();
         let mut config = Config::demo().unwrap();
         config.kiosk.data_dir = dir.path().to_path_buf();
-        let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
-        let mut queue = PrintQueue::new(
-            store,
-            Box::new(printer.clone()),
-            config,
-            lock,
-            Arc::new(SystemClock),
-        )
-        .unwrap();
+        let mut queue = restarted_queue(dir.path(), &printer, config);
         assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
         assert_eq!(printer.printed(), [receipt]);
     }
@@ -542,16 +551,7 @@ mod tests {
         drop(queue);
 
         // The next start prints it, from the top.
-        let store = Store::open(dir.path(), SystemClock.now()).unwrap().0;
-        let lock = PrinterLock::try_acquire(dir.path()).unwrap().unwrap();
-        let mut queue = PrintQueue::new(
-            store,
-            Box::new(printer.clone()),
-            config,
-            lock,
-            Arc::new(SystemClock),
-        )
-        .unwrap();
+        let mut queue = restarted_queue(dir.path(), &printer, config);
         assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
         assert_eq!(printer.printed(), [receipt]);
     }

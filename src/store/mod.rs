@@ -30,6 +30,8 @@ mod backup;
 pub(crate) mod concern_row;
 mod print_jobs;
 mod states;
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 mod upload_outbox;
 
 pub use backup::{BACKUP_DIR, BackupReport};

@@ -318,32 +318,10 @@ mod tests {
     use chrono::TimeDelta;
 
     use super::*;
-    use crate::concern::{Draft, Lang};
-    use crate::config::Config;
+    use crate::store::test_fixtures::store_with_concerns;
 
     fn at(text: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(text).unwrap()
-    }
-
-    fn store_with_concerns(n: usize) -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config::demo().unwrap();
-        let (mut store, _) = Store::open(dir.path(), at("2026-11-26T09:00:00+08:00")).unwrap();
-        for i in 0..n {
-            let draft = Draft {
-                category: "noise".into(),
-                phrases: vec!["1".into()],
-                text: Some(format!("楼上装修 {i}")),
-                location: None,
-                phone: Some("13812345678".into()),
-                lang: Lang::ZhCn,
-            };
-            let filed = at("2026-11-26T09:00:00+08:00") + TimeDelta::minutes(i as i64);
-            store
-                .file_concern(draft.validate(&config, filed).unwrap(), "A")
-                .unwrap();
-        }
-        (dir, store)
     }
 
     /// Batches the oldest `n` unbatched concerns as the uploader would, with a stand-in body:
