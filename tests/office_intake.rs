@@ -347,3 +347,27 @@ async fn a_huge_value_is_not_written_to_the_log() {
     assert!(log.len() < 4096, "{} bytes of log", log.len());
     assert!(!log.contains('\u{1b}'), "{log}");
 }
+
+#[tokio::test]
+async fn a_long_path_or_list_is_cut_in_the_answer() {
+    let office = TestOffice::start().await;
+    let long = "z".repeat(4096);
+    let response = office
+        .export(Some(STAFF_TOKEN), &format!("?list={long}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let message = error_text(response).await;
+    assert_eq!(
+        quoted(&message, "there is no list `", "`"),
+        format!("{}…", "z".repeat(ECHO_CHARS))
+    );
+    let response = office
+        .http
+        .get(office.url(&format!("/{long}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let message = error_text(response).await;
+    assert!(message.len() < 300, "{} bytes", message.len());
+}

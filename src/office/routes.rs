@@ -24,6 +24,7 @@ use super::intake::{
 use super::state::Office;
 use super::storage::{StorageError, StoreBatchError};
 use super::tokens::{Caller, STAFF_KIOSK_ID};
+use super::validation::{echo, echo_quoted};
 use crate::concern::ListKind;
 use crate::upload::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
 
@@ -306,13 +307,14 @@ pub async fn export(
             ));
         }
     }
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Query(query) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, echo_quoted(&e.body_text())))?;
     let list = match query.list.as_deref() {
         None => None,
         Some(code) => Some(ListKind::from_code(code).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                format!("there is no list `{code}`: ask for `?list=demands` or `?list=conflicts`, or leave it out for every concern"),
+                format!("there is no list `{}`: ask for `?list=demands` or `?list=conflicts`, or leave it out for every concern", echo(code)),
             )
         })?),
     };
@@ -363,7 +365,7 @@ pub async fn not_found(uri: Uri) -> ApiError {
         StatusCode::NOT_FOUND,
         format!(
             "there is nothing at {}; this office serves POST {BATCHES_PATH}, GET {EXPORT_PATH} and GET {HEALTH_PATH}",
-            uri.path()
+            echo(uri.path())
         ),
     )
 }
@@ -374,7 +376,7 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         format!(
             "{method} is not allowed on {}; this office serves POST {BATCHES_PATH}, GET {EXPORT_PATH} and GET {HEALTH_PATH}",
-            uri.path()
+            echo(uri.path())
         ),
     )
 }

@@ -49,10 +49,26 @@ pub fn echo(value: &str) -> String {
     shown
 }
 
+/// The longest message [`echo_quoted`] gives. The parser's own words are under 200
+/// characters; quoted values that contain the quote marks themselves (a value of 500
+/// backticks) cannot be told from the words, so the whole message is cut here as well.
+pub const MAX_QUOTED_MESSAGE_CHARS: usize = 400;
+
 /// A message that quotes outside values between backticks or double quotes (as serde's do:
 /// ``unknown variant `…` ``, `invalid value: string "…"`), with every quoted value passed
-/// through [`echo`] and invisible characters removed from the rest.
+/// through [`echo`], invisible characters removed from the rest, and the whole cut to
+/// [`MAX_QUOTED_MESSAGE_CHARS`].
 pub fn echo_quoted(message: &str) -> String {
+    let quoted = cut_quoted_values(message);
+    if quoted.chars().count() <= MAX_QUOTED_MESSAGE_CHARS {
+        return quoted;
+    }
+    let mut cut: String = quoted.chars().take(MAX_QUOTED_MESSAGE_CHARS).collect();
+    cut.push('…');
+    cut
+}
+
+fn cut_quoted_values(message: &str) -> String {
     let mut out = String::new();
     let mut rest = message;
     while let Some(start) = rest.find(['`', '"']) {
@@ -303,5 +319,14 @@ mod tests {
             echo_quoted(&format!("invalid value: string \"{long}")),
             format!("invalid value: string \"{}…", "p".repeat(MAX_ECHO_CHARS))
         );
+    }
+
+    /// Found by the long property run: a value made of the quote mark itself.
+    #[test]
+    fn a_value_of_quote_marks_cannot_lengthen_the_message() {
+        let ticks = "`".repeat(1000);
+        let message = echo_quoted(&format!("unknown variant `{ticks}`, expected `demands`"));
+        assert_eq!(message.chars().count(), MAX_QUOTED_MESSAGE_CHARS + 1);
+        assert!(message.ends_with('…'));
     }
 }
