@@ -3,8 +3,10 @@
 //! (8N1: 10 bits a byte). Run with `cargo bench --bench receipt`.
 
 use concern_kiosk::concern::Lang;
-use concern_kiosk::config::{Config, PrintMode};
-use concern_kiosk::receipt::{DEFAULT_BAND_ROWS, encode, receipt, reference_concern};
+use concern_kiosk::config::Config;
+use concern_kiosk::paper::PrintMode;
+use concern_kiosk::paper::{DEFAULT_BAND_ROWS, encode};
+use concern_kiosk::receipt::{receipt, reference_concern};
 
 const BAUDS: [u32; 3] = [9600, 19200, 115200];
 /// The goals: text mode ≤ 1.2 KB, raster ≤ 50 KB at 58 mm.

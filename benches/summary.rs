@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, TimeDelta};
 use concern_kiosk::concern::{Draft, Lang};
-use concern_kiosk::config::{Config, PrintMode};
-use concern_kiosk::receipt::{DEFAULT_BAND_ROWS, encode, render_raster};
+use concern_kiosk::config::Config;
+use concern_kiosk::paper::PrintMode;
+use concern_kiosk::paper::{DEFAULT_BAND_ROWS, encode, render_raster};
 use concern_kiosk::store::Store;
 use concern_kiosk::summary::{DailySummary, summary_sheet};
 

@@ -1,7 +1,6 @@
-//! Start-up shared by every command: logging, finding and loading the config, the kiosk's
-//! local clock, opening the store, and the exit codes of the public command line.
+//! Start-up shared by every kiosk command: finding and loading the config, opening the store,
+//! and the exit codes of the public command line.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -51,20 +50,6 @@ pub fn finish(result: Result<(), CommandError>) -> ExitCode {
             e.exit_code()
         }
     }
-}
-
-/// Logs go to stderr (journald on the appliance); stdout is kept for what scripts read.
-/// `RUST_LOG` overrides the default level.
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .without_time()
-        .with_target(false)
-        .init();
 }
 
 /// The loaded config and where it came from.

@@ -11,9 +11,6 @@ use std::time::{Duration, Instant};
 use sd_notify::NotifyState;
 use tracing::{error, info, warn};
 
-use crate::config::Config;
-use crate::printer::print_queue::IDLE_POLL_INTERVAL;
-
 /// A task the watchdog waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
@@ -32,9 +29,10 @@ impl Task {
     }
 }
 
-/// One task's line on the board: when it last reported in.
+/// One task's line on the board: when it last reported in, and how long it may stay silent.
 struct Slot {
     task: Task,
+    silence_limit: Duration,
     /// Milliseconds after the board's start; a monotonic clock, so a wall-clock change on the
     /// kiosk never looks like silence.
     last_beat_ms: AtomicU64,
@@ -74,11 +72,14 @@ impl HealthBoard {
         })
     }
 
-    /// Puts `task` on the board (reported in as of now). Only tasks that run are registered: a
-    /// kiosk whose uploads are switched off is not restarted for a silent uploader.
-    pub fn register(&self, task: Task) -> Heartbeat {
+    /// Puts `task` on the board (reported in as of now), to count as stuck once it has been
+    /// silent for longer than `silence_limit`: each task knows its own longest wait. Only tasks
+    /// that run are registered: a kiosk whose uploads are switched off is not restarted for a
+    /// silent uploader.
+    pub fn register(&self, task: Task, silence_limit: Duration) -> Heartbeat {
         let slot = Arc::new(Slot {
             task,
+            silence_limit,
             last_beat_ms: AtomicU64::new(0),
         });
         self.slots
@@ -93,8 +94,8 @@ impl HealthBoard {
         heartbeat
     }
 
-    /// The tasks that have not reported in for longer than `limit`, with how long.
-    pub fn silent_tasks(&self, now: Instant, limit: Duration) -> Vec<(Task, Duration)> {
+    /// The tasks that have not reported in for longer than their silence limit, with how long.
+    pub fn silent_tasks(&self, now: Instant) -> Vec<(Task, Duration)> {
         let now_ms = millis_since(self.started, now);
         self.slots
             .lock()
@@ -104,31 +105,16 @@ impl HealthBoard {
                 let silent = Duration::from_millis(
                     now_ms.saturating_sub(slot.last_beat_ms.load(Ordering::Relaxed)),
                 );
-                (silent > limit).then_some((slot.task, silent))
+                (silent > slot.silence_limit).then_some((slot.task, silent))
             })
             .collect()
     }
 }
 
-/// Time on top of the longest wait the config allows a task, for the work between two reports
-/// (drawing a long summary on a slow Pi, SQLite waiting up to 5 s for another writer).
-const SILENCE_MARGIN: Duration = Duration::from_secs(15);
-/// Status questions the print task may ask around one job (before it, and after a failed
-/// send); each waits at most `printer.status_timeout_ms`.
-const STATUS_QUESTIONS_PER_JOB: u32 = 8;
-
-/// How long a task may go without reporting in before the kiosk counts as stuck: longer than
-/// the longest single wait the config allows (an upload request up to its timeout; a printer
-/// write that stalls up to its stall timeout, its status questions, and the idle print task's
-/// sleep between checks), so a slow but working kiosk is never restarted.
-pub fn silence_limit(config: &Config) -> Duration {
-    let upload = Duration::from_secs(u64::from(config.upload.request_timeout_seconds));
-    let printer = Duration::from_secs(u64::from(config.printer.stall_timeout_seconds))
-        + Duration::from_millis(u64::from(config.printer.status_timeout_ms))
-            * STATUS_QUESTIONS_PER_JOB
-        + IDLE_POLL_INTERVAL;
-    upload.max(printer) + SILENCE_MARGIN
-}
+/// Time each task adds on top of the longest single wait its config allows, for the work
+/// between two reports (drawing a long summary on a slow Pi, SQLite waiting up to 5 s for
+/// another writer), so a slow but working kiosk is never restarted.
+pub const SILENCE_MARGIN: Duration = Duration::from_secs(15);
 
 /// Tells systemd the kiosk is up (`Type=notify`). Without `NOTIFY_SOCKET` (a laptop, a test)
 /// this does nothing.
@@ -170,19 +156,15 @@ pub struct Watchdog {
 
 impl Watchdog {
     /// Starts pinging at half the interval systemd asks for (its own advice), skipping every
-    /// ping while a task on `board` has been silent for longer than `limit`. Returns `None`
+    /// ping while a task on `board` has been silent for longer than its limit. Returns `None`
     /// when systemd does not watch this process.
-    pub fn start(board: Arc<HealthBoard>, limit: Duration) -> Option<Watchdog> {
+    pub fn start(board: Arc<HealthBoard>) -> Option<Watchdog> {
         let interval = sd_notify::watchdog_enabled()? / 2;
-        info!(
-            ping_every_ms = interval.as_millis(),
-            task_silence_limit_s = limit.as_secs(),
-            "systemd watchdog on"
-        );
+        info!(ping_every_ms = interval.as_millis(), "systemd watchdog on");
         let stop = Arc::new(AtomicBool::new(false));
         let thread = std::thread::Builder::new().name("watchdog".into()).spawn({
             let stop = Arc::clone(&stop);
-            move || ping_while_healthy(&board, limit, interval, &stop)
+            move || ping_while_healthy(&board, interval, &stop)
         });
         match thread {
             Ok(thread) => Some(Watchdog {
@@ -207,10 +189,10 @@ impl Watchdog {
     }
 }
 
-fn ping_while_healthy(board: &HealthBoard, limit: Duration, interval: Duration, stop: &AtomicBool) {
+fn ping_while_healthy(board: &HealthBoard, interval: Duration, stop: &AtomicBool) {
     let mut was_healthy = true;
     while !stop.load(Ordering::Relaxed) {
-        let silent = board.silent_tasks(Instant::now(), limit);
+        let silent = board.silent_tasks(Instant::now());
         if silent.is_empty() {
             if !was_healthy {
                 info!("every task reports in again: watchdog pings resume");
@@ -239,16 +221,16 @@ mod tests {
     #[test]
     fn a_task_that_stops_beating_is_named_once_it_passes_the_limit() {
         let board = HealthBoard::new();
-        let ui = board.register(Task::UiLoop);
-        let printer = board.register(Task::PrintTask);
+        let limit = Duration::from_secs(30);
+        let ui = board.register(Task::UiLoop, limit);
+        let printer = board.register(Task::PrintTask, limit);
         let at = |seconds: u64| board.started + Duration::from_secs(seconds);
         // The print task last reported at 0 s, the UI at 10 s.
         printer.slot.last_beat_ms.store(0, Ordering::Relaxed);
         ui.slot.last_beat_ms.store(10_000, Ordering::Relaxed);
-        let limit = Duration::from_secs(30);
         let silent_at = |seconds| -> Vec<Task> {
             board
-                .silent_tasks(at(seconds), limit)
+                .silent_tasks(at(seconds))
                 .into_iter()
                 .map(|(task, _)| task)
                 .collect()
@@ -274,15 +256,13 @@ mod tests {
     }
 
     #[test]
-    fn the_limit_covers_the_longest_wait_the_config_allows() {
-        let mut config = Config::demo().unwrap();
-        config.upload.request_timeout_seconds = 60;
-        config.printer.stall_timeout_seconds = 20;
-        config.printer.status_timeout_ms = 2000;
-        // The upload request is the longest wait: 60 s + margin.
-        assert_eq!(silence_limit(&config), Duration::from_secs(75));
-        config.printer.stall_timeout_seconds = 90;
-        // 90 s stall + 8 × 2 s status + 15 s idle poll + 15 s margin.
-        assert_eq!(silence_limit(&config), Duration::from_secs(136));
+    fn each_task_is_held_to_its_own_limit() {
+        let board = HealthBoard::new();
+        let _quick = board.register(Task::UiLoop, Duration::from_secs(10));
+        let patient = board.register(Task::Uploader, Duration::from_secs(60));
+        patient.slot.last_beat_ms.store(0, Ordering::Relaxed);
+        let at = board.started + Duration::from_secs(30);
+        let silent: Vec<Task> = board.silent_tasks(at).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(silent, [Task::UiLoop]);
     }
 }

@@ -3,8 +3,8 @@
 //! everything they do lives in these modules.
 
 pub mod app;
+pub mod cli;
 pub mod clock;
-pub mod commands;
 pub mod concern;
 pub mod config;
 pub mod doctor;
@@ -12,13 +12,17 @@ pub mod export;
 #[cfg(test)]
 mod golden;
 pub mod health;
+pub mod logging;
 pub mod maintenance;
 pub mod office;
+pub mod paper;
 pub mod printer;
 #[cfg(test)]
 mod property_runs;
+pub mod protocol;
 pub mod receipt;
 pub mod store;
 pub mod summary;
+pub mod supervisor;
 pub mod ui;
 pub mod upload;

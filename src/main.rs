@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use concern_kiosk::app::{CommandError, Settings, finish, init_logging};
-use concern_kiosk::commands::{self, SummaryOutput, parse_lang};
+use concern_kiosk::app::{CommandError, Settings, finish};
+use concern_kiosk::cli::{self, SummaryOutput, parse_lang};
 use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::doctor::doctor;
 use concern_kiosk::export::ExportFormat;
+use concern_kiosk::logging::init_logging;
 
 /// The community-centre concern kiosk.
 #[derive(Parser)]
@@ -138,17 +139,17 @@ fn dispatch(cli: Cli) -> Result<(), CommandError> {
                 phone,
                 lang,
             };
-            commands::submit(&settings, draft)
+            cli::submit(&settings, draft)
         }
-        Command::List { date } => commands::list(&settings, date),
+        Command::List { date } => cli::list(&settings, date),
         Command::Export {
             format,
             since,
             until,
-        } => commands::export(&settings, format, since, until),
-        Command::Reprint { ticket } => commands::reprint(&settings, &ticket),
-        Command::PrinterTest => commands::printer_test(&settings),
-        Command::Upload { once } => commands::upload(&settings, once),
+        } => cli::export(&settings, format, since, until),
+        Command::Reprint { ticket } => cli::reprint(&settings, &ticket),
+        Command::PrinterTest => cli::printer_test(&settings),
+        Command::Upload { once } => cli::upload(&settings, once),
         Command::Summary {
             date,
             print,
@@ -160,7 +161,7 @@ fn dispatch(cli: Cli) -> Result<(), CommandError> {
                 (false, Some(path)) => SummaryOutput::Png(path),
                 (false, None) => SummaryOutput::Text,
             };
-            commands::summary(&settings, date, output)
+            cli::summary(&settings, date, output)
         }
         Command::Doctor => doctor(&settings),
     }

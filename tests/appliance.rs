@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use concern_kiosk::clock::local_now;
 use concern_kiosk::concern::{Draft, Lang};
+use concern_kiosk::config::Config;
 use concern_kiosk::store::{JobKind, JobState, Store};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -119,12 +120,16 @@ fn wait_for_pings_to_stop(
 /// READY, then pings; the thread `thread` of the kiosk is held still (as a task stuck in a
 /// driver or a library call would be) and the pings stop, with the log naming `task`; released,
 /// the pings resume; SIGTERM ends the kiosk with exit code 0 and STOPPING=1.
-fn pings_stop_while_one_task_hangs(thread: &str, task: &str) {
+fn pings_stop_while_one_task_hangs(
+    thread: &str,
+    task: &str,
+    silence_limit: fn(&Config) -> Duration,
+) {
     let display = VirtualDisplay::start();
     let kiosk = TestKiosk::new();
     short_timeouts(&kiosk);
     let config = kiosk.load_config();
-    let silence_limit = concern_kiosk::health::silence_limit(&config);
+    let silence_limit = silence_limit(&config);
     let notify = NotifySocket::bind(kiosk.dir.path());
     let log = kiosk.dir.path().join("kiosk.log");
     let started = Instant::now();
@@ -203,18 +208,24 @@ fn pings_stop_while_one_task_hangs(thread: &str, task: &str) {
 
 #[test]
 fn systemd_hears_ready_then_pings_which_stop_while_the_print_task_hangs() {
-    pings_stop_while_one_task_hangs("print-queue", "print task");
+    pings_stop_while_one_task_hangs("print-queue", "print task", |config| {
+        concern_kiosk::printer::print_queue::silence_limit(&config.printer)
+    });
 }
 
 #[test]
 fn pings_stop_while_the_uploader_hangs() {
-    pings_stop_while_one_task_hangs("uploader", "uploader");
+    pings_stop_while_one_task_hangs("uploader", "uploader", |config| {
+        concern_kiosk::upload::silence_limit(&config.upload)
+    });
 }
 
 /// The UI loop runs on the main thread, which carries the program's name.
 #[test]
 fn pings_stop_while_the_ui_loop_hangs() {
-    pings_stop_while_one_task_hangs("concern-kiosk", "UI loop");
+    pings_stop_while_one_task_hangs("concern-kiosk", "UI loop", |_| {
+        concern_kiosk::ui::UI_SILENCE_LIMIT
+    });
 }
 
 /// Files concerns through the library, as the touch screen would, so their receipts wait in

@@ -173,7 +173,7 @@ const LONGEST_TICKET_WITH_PREFIX_A: &str = "A1231-4294967295";
 fn a_tracking_url_too_long_for_the_receipts_qr_code() {
     // Fits with today's three-digit tickets, but not once the day's number grows: the receipt
     // would fail on the day it does.
-    let holds = concern_kiosk::receipt::MAX_QR_BYTES;
+    let holds = concern_kiosk::paper::MAX_QR_BYTES;
     let head = "https://office.example.org/t/";
     let padding = "x".repeat(holds + 1 - head.len() - LONGEST_TICKET_WITH_PREFIX_A.len() - 1);
     let url = format!("{head}{padding}/{{ticket}}");

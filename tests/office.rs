@@ -6,7 +6,7 @@ mod office_support;
 
 use chrono::DateTime;
 use concern_kiosk::office::{Office, TokenTable};
-use concern_kiosk::upload::wire::{BatchReply, WireConcern};
+use concern_kiosk::protocol::wire::{BatchReply, WireConcern};
 use office_support::*;
 use reqwest::StatusCode;
 use uuid::Uuid;

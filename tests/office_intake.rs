@@ -6,7 +6,7 @@
 mod office_support;
 
 use concern_kiosk::concern::{Bilingual, MAX_LOCATION_CHARS, MAX_PHRASES, MAX_TEXT_CHARS};
-use concern_kiosk::upload::wire::WireConcern;
+use concern_kiosk::protocol::wire::WireConcern;
 use office_support::*;
 use reqwest::StatusCode;
 

@@ -11,8 +11,8 @@ use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::printer::print_queue::{DrainOutcome, PrintQueue};
 use concern_kiosk::printer::printer_lock::PrinterLock;
 use concern_kiosk::printer::{PrinterStatus, open_printer};
-use concern_kiosk::receipt;
 use concern_kiosk::store::{JobState, Store};
+use concern_kiosk::{paper, receipt};
 use support::printer_emulator::{BusyPattern, EmulatorOptions, Fault, PrinterEmulator, Printout};
 use support::{TestKiosk, stderr, stdout};
 
@@ -128,7 +128,7 @@ fn a_raster_receipt_arrives_as_its_preview_dot_for_dot_with_a_readable_qr() {
     let config = kiosk.load_config();
     let (store, _) = Store::open(&config.kiosk.data_dir, local_now()).unwrap();
     let concern = store.concern_by_ticket(&ticket).unwrap().unwrap().concern;
-    let preview = receipt::render_raster(&receipt::receipt(&concern, &config)).unwrap();
+    let preview = paper::render_raster(&receipt::receipt(&concern, &config)).unwrap();
     assert_eq!(
         (printed.width, printed.height),
         (preview.width() as usize, preview.height() as usize)

@@ -8,14 +8,14 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use concern_kiosk::concern::{Draft, Lang, ListKind};
+use concern_kiosk::concern::{Draft, FilingRules, Lang, ListKind};
 use concern_kiosk::config::Config;
 use concern_kiosk::printer::print_queue::{DrainOutcome, PrintQueue};
 use concern_kiosk::printer::printer_lock::PrinterLock;
 use concern_kiosk::printer::{PrinterStatus, open_printer};
+use concern_kiosk::protocol::wire::BatchReply;
 use concern_kiosk::store::Store;
 use concern_kiosk::summary::{DailySummary, schedule_tick, summary_sheet};
-use concern_kiosk::upload::wire::BatchReply;
 use support::printer_emulator::{BusyPattern, EmulatorOptions, Fault, PrinterEmulator, Printout};
 use support::{TestKiosk, stderr};
 
@@ -382,8 +382,7 @@ fn a_200_concern_day_prints_whole_in_raster_mode_through_xoff_pauses() {
     // "printed at" may differ).
     let (store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
     let summary = DailySummary::gather(&store, &config, now.date_naive(), now).unwrap();
-    let expected =
-        concern_kiosk::receipt::render_raster(&summary_sheet(&summary, &config)).unwrap();
+    let expected = concern_kiosk::paper::render_raster(&summary_sheet(&summary, &config)).unwrap();
     assert_eq!(
         (images[0].width, images[0].height),
         (384, expected.height() as usize)

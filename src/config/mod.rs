@@ -29,9 +29,8 @@ use toml::de::DeTable;
 pub use error::ConfigError;
 pub use lookup::{CONFIG_ENV, ConfigSource, SYSTEM_CONFIG_PATH};
 pub use schema::{
-    ActiveHours, BackupSection, Category, Config, FlowControl, FollowUp, KioskSection, Place,
-    PrintMode, PrinterKind, PrinterSection, RetentionSection, StaffSection, StatusQuery,
-    SummarySection, TriageRules, UploadSection, Window,
+    ActiveHours, BackupSection, Config, FlowControl, KioskSection, PrinterKind, PrinterSection,
+    RetentionSection, StaffSection, StatusQuery, SummarySection, UploadSection,
 };
 pub use usable::{
     MAX_PIN_HASH_MEMORY_KIB, MAX_PIN_HASH_PASSES, TICKET_PLACEHOLDER, longest_ticket,

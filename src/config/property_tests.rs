@@ -212,8 +212,8 @@ fn check_works(config: &Config) -> Result<(), TestCaseError> {
             details,
         };
         let doc = crate::receipt::receipt(&concern, config);
-        crate::receipt::render_raster(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        crate::receipt::encode_text(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        crate::paper::render_raster(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        crate::paper::encode_text(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
     }
     Ok(())
 }

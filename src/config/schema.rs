@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use chrono::NaiveTime;
 use serde::{Deserialize, Deserializer};
 
-use crate::concern::{Bilingual, Colour, Lang, ListKind};
+use crate::concern::{Bilingual, Category, FilingRules, Lang, Place, TriageRules};
+use crate::paper::PrintMode;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,15 +63,6 @@ pub enum FlowControl {
     None,
     Xonxoff,
     Rtscts,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PrintMode {
-    /// The printer's own Chinese font (GBK).
-    Text,
-    /// Every line drawn as an image: any printer.
-    Raster,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -223,72 +215,6 @@ impl Default for RetentionSection {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TriageRules {
-    pub green: Window,
-    pub orange: Window,
-    pub red: FollowUp,
-}
-
-impl Default for TriageRules {
-    /// The article's rule: green a week, orange a month, red followed up periodically (every
-    /// fortnight: often enough that a red concern is never forgotten between council meetings).
-    fn default() -> Self {
-        TriageRules {
-            green: Window { days: 7 },
-            orange: Window { days: 30 },
-            red: FollowUp {
-                follow_up_every_days: 14,
-            },
-        }
-    }
-}
-
-impl TriageRules {
-    /// The days a colour stands for: the answer window (green, orange) or the follow-up
-    /// interval (red).
-    pub fn days(&self, colour: Colour) -> u32 {
-        match colour {
-            Colour::Green => self.green.days,
-            Colour::Orange => self.orange.days,
-            Colour::Red => self.red.follow_up_every_days,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Window {
-    pub days: u32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FollowUp {
-    pub follow_up_every_days: u32,
-}
-
-/// A public place offered on the Where screen.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Place {
-    pub label: Bilingual,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Category {
-    pub code: String,
-    pub list: ListKind,
-    pub triage: Colour,
-    pub label: Bilingual,
-    pub icon: String,
-    pub phrases: Vec<Bilingual>,
-    #[serde(default)]
-    pub emergency_notice: Option<Bilingual>,
-}
-
 /// One kiosk in the community: the first letter will do.
 fn default_ticket_prefix() -> String {
     "A".into()
@@ -318,7 +244,7 @@ fn default_width_dots() -> u32 {
     384
 }
 fn default_band_rows() -> u32 {
-    crate::receipt::DEFAULT_BAND_ROWS
+    crate::paper::DEFAULT_BAND_ROWS
 }
 /// A printer answers DLE EOT within milliseconds, but one that has paused the line (XOFF) to
 /// print takes the question only when it resumes, a second or so later.
@@ -367,12 +293,19 @@ fn clock_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveTime, D
 }
 
 impl Config {
-    pub fn category(&self, code: &str) -> Option<&Category> {
-        self.categories.iter().find(|c| c.code == code)
-    }
-
     /// The language the screen starts in.
     pub fn default_lang(&self) -> Lang {
         self.kiosk.languages.first().copied().unwrap_or(Lang::ZhCn)
+    }
+}
+
+/// The config is where a kiosk's filing rules are written down.
+impl FilingRules for Config {
+    fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    fn triage(&self) -> &TriageRules {
+        &self.triage
     }
 }

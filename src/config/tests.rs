@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::concern::Lang;
+use crate::concern::{FilingRules, Lang};
 
 #[test]
 fn the_reference_config_loads_with_the_article_categories() {
@@ -311,7 +311,7 @@ fn an_error_inside_an_array_names_the_entry() {
 fn tracking_url_at_the_limit(prefix: &str, extra: usize) -> String {
     let longest = crate::concern::format_ticket(prefix, chrono::NaiveDate::MIN, u32::MAX);
     let head = "https://office.example.org/t/";
-    let padding = crate::receipt::MAX_QR_BYTES + extra - head.len() - 1 - longest.len();
+    let padding = crate::paper::MAX_QR_BYTES + extra - head.len() - 1 - longest.len();
     format!("{head}{}/{{ticket}}", "x".repeat(padding))
 }
 
@@ -335,8 +335,8 @@ fn a_tracking_url_loads_only_when_the_longest_ticket_still_prints() {
         let mut concern = crate::receipt::reference_concern(&config, Lang::ZhCn).unwrap();
         concern.ticket = crate::concern::format_ticket(prefix, chrono::NaiveDate::MIN, u32::MAX);
         let doc = crate::receipt::receipt(&concern, &config);
-        crate::receipt::render_raster(&doc).unwrap();
-        crate::receipt::encode_text(&doc).unwrap();
+        crate::paper::render_raster(&doc).unwrap();
+        crate::paper::encode_text(&doc).unwrap();
 
         let too_long = tracking_url_at_the_limit(prefix, 1);
         let text = text.replacen(&format!("{fits:?}"), &format!("{too_long:?}"), 1);

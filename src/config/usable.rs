@@ -13,7 +13,7 @@ use super::error::visible;
 use super::source_map::SourceMap;
 use super::{Config, ConfigError};
 use crate::concern::format_ticket;
-use crate::receipt::{Document, encode_text, render_raster};
+use crate::paper::{Document, encode_text, render_raster};
 
 /// What `kiosk.tracking_url` writes the ticket number in place of.
 pub const TICKET_PLACEHOLDER: &str = "{ticket}";

@@ -2,7 +2,7 @@
 //! each, in UTF-8 with a byte-order mark so that Excel and WPS show the Chinese text.
 
 use super::storage::StoredConcern;
-use crate::export::{CONCERN_COLUMNS, concern_cells, write_csv};
+use crate::protocol::spreadsheet::{CONCERN_COLUMNS, concern_cells, write_csv};
 
 /// Where and when the office first received a concern: the columns after the concern's own.
 pub const OFFICE_COLUMNS: [&str; 2] = ["kiosk_id", "received_at"];

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::storage::StoreBatchError;
 use super::validation::{InvalidField, echo, echo_quoted, validate_batch};
-use crate::upload::wire::{Batch, BatchReply, SCHEMA};
+use crate::protocol::wire::{Batch, BatchReply, SCHEMA};
 
 /// The largest body accepted on the wire. A kiosk batch is at most 256 KiB of JSON before
 /// gzip; 4 MiB leaves room for a future kiosk with bigger batches (or no gzip) while keeping a

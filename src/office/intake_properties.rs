@@ -123,7 +123,7 @@ fn concern() -> impl Strategy<Value = Value> {
 
 fn batch_json() -> impl Strategy<Value = Value> {
     (
-        typed(Just(crate::upload::wire::SCHEMA.to_owned())),
+        typed(Just(crate::protocol::wire::SCHEMA.to_owned())),
         typed("wanjia-0[12]"),
         typed(prop::sample::select(IDS.to_vec()).prop_map(str::to_owned)),
         typed(Just("2026-11-26T17:30:02+08:00".to_owned())),
@@ -330,7 +330,7 @@ fn the_intake_never_panics_and_never_stores_what_breaks_the_rules_long() {
 #[test]
 fn a_well_formed_arrival_is_stored() {
     let batch = json!({
-        "schema": crate::upload::wire::SCHEMA, "kiosk_id": "wanjia-01", "batch_id": IDS[2],
+        "schema": crate::protocol::wire::SCHEMA, "kiosk_id": "wanjia-01", "batch_id": IDS[2],
         "sent_at": "2026-11-26T17:30:02+08:00",
         "concerns": [{
             "id": IDS[0], "ticket": "A1126-001", "created_at": "2026-11-26T09:41:17+08:00",

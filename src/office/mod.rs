@@ -15,7 +15,7 @@
 //! # let _ = addr; Ok(()) }
 //! ```
 
-mod command;
+mod cli;
 mod export_csv;
 mod intake;
 #[cfg(test)]
@@ -30,8 +30,8 @@ mod tokens;
 mod validation;
 
 /// `GET` this to see the office is up; no token needed (`doctor` calls it).
-pub use crate::upload::wire::HEALTH_PATH;
-pub use command::{OfficeCommandError, ServeOptions, run_serve, serve_command};
+pub use crate::protocol::wire::HEALTH_PATH;
+pub use cli::{OfficeCommandError, ServeOptions, run_serve, serve_command};
 pub use export_csv::{OFFICE_COLUMNS, export_csv};
 pub use intake::{MAX_COMPRESSED_BODY_BYTES, MAX_JSON_BYTES};
 pub use limits::{

@@ -26,7 +26,7 @@ use super::storage::{StorageError, StoreBatchError};
 use super::tokens::{Caller, STAFF_KIOSK_ID};
 use super::validation::{echo, echo_quoted};
 use crate::concern::ListKind;
-use crate::upload::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
+use crate::protocol::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
 
 /// How long the office waits for a whole request body. The kiosk gives up on a request after
 /// 60 s and sends it again, so a body still arriving after that belongs to an abandoned

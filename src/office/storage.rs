@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::private_files::{make_companions_private, make_private};
 use crate::concern::ListKind;
-use crate::store::concern_row::{CONCERN_ROW_COLUMNS, CONCERN_ROW_WIDTH, ConcernRow};
-use crate::upload::wire::{Batch, BatchReply, WireConcern};
+use crate::protocol::concern_row::{CONCERN_ROW_COLUMNS, CONCERN_ROW_WIDTH, ConcernRow};
+use crate::protocol::wire::{Batch, BatchReply, WireConcern};
 
 /// How long a writer waits for another connection (someone reading the file with `sqlite3`)
 /// to let go. Storing a batch takes milliseconds; five seconds covers a slow disk.

@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::concern::{
     MAX_LOCATION_CHARS, MAX_PHRASES, MAX_TEXT_CHARS, format_ticket, is_hidden_char, normalise_phone,
 };
-use crate::upload::wire::{Batch, WireConcern};
+use crate::protocol::wire::{Batch, WireConcern};
 
 /// The most characters of an outside value that an error message or a log line quotes. Enough
 /// to recognise the value; a 15 MiB field must not come back in the answer or fill the log.

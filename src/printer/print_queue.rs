@@ -11,7 +11,9 @@ use tracing::{info, warn};
 use super::printer_lock::PrinterLock;
 use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl};
 use crate::clock::Clock;
-use crate::config::{Config, PrintMode};
+use crate::config::{Config, PrinterSection};
+use crate::health::SILENCE_MARGIN;
+use crate::paper::{self, PrintMode};
 use crate::receipt;
 use crate::store::{JobKind, JobState, PrintJob, Store, StoreError};
 use crate::summary::{self, DailySummary};
@@ -22,6 +24,19 @@ pub const FAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// How often an idle printer is asked how it is, so the staff screen shows paper-out before the
 /// next resident comes.
 pub const IDLE_POLL_INTERVAL: Duration = Duration::from_secs(15);
+/// Status questions the print task may ask around one job (before it, and after a failed
+/// send); each waits at most `printer.status_timeout_ms`.
+const STATUS_QUESTIONS_PER_JOB: u32 = 8;
+
+/// How long the print task may go without reporting in before the kiosk counts as stuck:
+/// longer than its longest single wait (a printer write that stalls up to the stall timeout,
+/// its status questions, and the idle task's sleep between checks).
+pub fn silence_limit(printer: &PrinterSection) -> Duration {
+    Duration::from_secs(u64::from(printer.stall_timeout_seconds))
+        + Duration::from_millis(u64::from(printer.status_timeout_ms)) * STATUS_QUESTIONS_PER_JOB
+        + IDLE_POLL_INTERVAL
+        + SILENCE_MARGIN
+}
 
 /// What one pass over the queue ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,22 +233,22 @@ impl PrintQueue {
 /// Encodes a document for the configured printer mode, in chunks that may go out between
 /// checks (raster bands), with its PNG preview.
 pub fn render_document(
-    document: &receipt::Document,
+    document: &paper::Document,
     config: &Config,
     name: String,
-) -> Result<RenderedJob, receipt::ReceiptError> {
-    let image = receipt::render_raster(document)?;
+) -> Result<RenderedJob, paper::PaperError> {
+    let image = paper::render_raster(document)?;
     let chunks = match config.printer.mode {
-        PrintMode::Text => vec![receipt::encode_text(document)?],
-        PrintMode::Raster => std::iter::once(receipt::RASTER_START.to_vec())
-            .chain(receipt::raster_bands(&image, config.printer.band_rows))
-            .chain(std::iter::once(receipt::raster_finish()))
+        PrintMode::Text => vec![paper::encode_text(document)?],
+        PrintMode::Raster => std::iter::once(paper::RASTER_START.to_vec())
+            .chain(paper::raster_bands(&image, config.printer.band_rows))
+            .chain(std::iter::once(paper::raster_finish()))
             .collect(),
     };
     Ok(RenderedJob {
         name,
         chunks,
-        preview_png: receipt::png_bytes(&image)?,
+        preview_png: paper::png_bytes(&image)?,
     })
 }
 
@@ -554,5 +569,14 @@ mod tests {
         let mut queue = restarted_queue(dir.path(), &printer, config);
         assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
         assert_eq!(printer.printed(), [receipt]);
+    }
+
+    #[test]
+    fn the_silence_limit_covers_a_stalled_write_and_its_status_questions() {
+        let mut config = Config::demo().unwrap();
+        config.printer.stall_timeout_seconds = 90;
+        config.printer.status_timeout_ms = 2000;
+        // 90 s stall + 8 × 2 s status + 15 s idle poll + 15 s margin.
+        assert_eq!(silence_limit(&config.printer), Duration::from_secs(136));
     }
 }

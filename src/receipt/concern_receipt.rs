@@ -1,12 +1,13 @@
 //! The resident's receipt for a filed concern, in the language they used, and the printer
 //! test page.
 
-use crate::concern::{Colour, Concern, Lang};
-use crate::config::{Config, FlowControl, PrintMode};
+use crate::concern::{Colour, Concern, FilingRules, Lang};
+use crate::config::{Config, FlowControl};
+use crate::paper::PrintMode;
 
-use super::document::{Document, Style, TextSize};
 use super::mask::mask_phone;
 use super::wording::Wording;
+use crate::paper::{Document, Style, TextSize};
 
 /// The receipt a resident takes away: who it is from, their ticket number (large), what they
 /// said and where, the council's promise with its date, a QR code to follow it (when the config
@@ -170,7 +171,7 @@ pub fn promise_line(colour: Colour, due: chrono::NaiveDate, config: &Config, lan
 mod tests {
     use super::*;
     use crate::concern::Lang;
-    use crate::receipt::document::Block;
+    use crate::paper::Block;
     use crate::receipt::sample::reference_concern;
 
     fn demo() -> Config {

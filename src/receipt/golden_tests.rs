@@ -7,6 +7,7 @@ use super::*;
 use crate::concern::{Concern, Lang};
 use crate::config::Config;
 use crate::golden::check_golden;
+use crate::paper::*;
 
 /// The design's goal for a text-mode receipt: 1.2 KB, 1.3 s at 9600 baud.
 const TEXT_GOAL_BYTES: usize = 1200;

@@ -27,7 +27,7 @@ use thiserror::Error;
 use tracing::{error, info, warn};
 
 mod backup;
-pub(crate) mod concern_row;
+
 mod print_jobs;
 mod states;
 #[cfg(test)]
@@ -471,16 +471,16 @@ impl Store {
              FROM concerns c LEFT JOIN upload_outbox o ON o.concern_id = c.id
              WHERE {condition}
              ORDER BY c.created_at, c.ticket",
-            columns = concern_row::CONCERN_ROW_COLUMNS
+            columns = crate::protocol::concern_row::CONCERN_ROW_COLUMNS
                 .split(", ")
                 .map(|column| format!("c.{column}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ))?;
         let rows = statement.query_map(values, |r| {
-            let after = concern_row::CONCERN_ROW_WIDTH;
+            let after = crate::protocol::concern_row::CONCERN_ROW_WIDTH;
             Ok((
-                concern_row::ConcernRow::read(r, 0)?,
+                crate::protocol::concern_row::ConcernRow::read(r, 0)?,
                 r.get::<_, Option<JobState>>(after)?,
                 r.get::<_, Option<OutboxState>>(after + 1)?,
                 r.get::<_, Option<String>>(after + 2)?,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::states::{BatchState, OutboxState};
 use super::{ConcernRecord, Store, StoreError};
-use crate::upload::wire::BatchReply;
+use crate::protocol::wire::BatchReply;
 
 /// A batch as stored: what goes on the wire and where its retries stand.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -127,8 +127,8 @@ mod tests {
     use super::*;
     use crate::concern::{Draft, Lang};
     use crate::golden::check_golden;
-    use crate::receipt::{png_bytes, render_raster};
-    use crate::upload::wire::BatchReply;
+    use crate::paper::{png_bytes, render_raster};
+    use crate::protocol::wire::BatchReply;
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()

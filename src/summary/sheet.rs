@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset};
 use super::DailySummary;
 use crate::concern::{Colour, Lang, ListKind};
 use crate::config::Config;
-use crate::receipt::{Document, Style, TextSize, text_columns};
+use crate::paper::{Document, Style, TextSize, text_columns};
 use crate::store::ConcernRecord;
 
 /// How much of a concern's words an entry shows: the sheet is a list to act on, not a copy.

@@ -1,12 +1,10 @@
 //! The touch UI: the Slint view (`ui/*.slint`, compiled by build.rs), the controller that owns
-//! the resident's draft and the current screen, the background tasks (print queue, uploader)
-//! that report back to it, the kiosk's life cycle under systemd, and the headless screenshot
-//! renderer.
+//! the resident's draft and the current screen, the window's life under the supervisor (the
+//! background tasks report printer status back to the controller), and the headless
+//! screenshot renderer.
 
-mod background;
 mod controller;
 pub mod screenshots;
-mod shutdown;
 pub mod staff;
 mod wording;
 
@@ -21,8 +19,14 @@ use slint::ComponentHandle;
 
 use crate::app::{CommandError, Settings};
 use crate::clock::{Clock, SystemClock};
-use crate::health::{self, HealthBoard, Heartbeat, Task, Watchdog};
-use shutdown::ShutdownSignals;
+use crate::health::{self, Heartbeat, Task};
+use crate::printer::PrinterStatus;
+use crate::supervisor::{ShutdownSignals, Supervisor};
+
+/// How long the UI loop may go without reporting in before the kiosk counts as stuck. One tap's
+/// work is bounded by SQLite's 5 s wait for another writer; a screen frozen for half a minute
+/// is broken for the resident in front of it, so systemd restarts it then.
+pub const UI_SILENCE_LIMIT: Duration = Duration::from_secs(30);
 
 /// `concern-kiosk run`: opens the kiosk window (a desktop window with winit; full screen on the
 /// Pi with the `kiosk-linuxkms` feature) and runs until it is closed or told to stop (SIGTERM,
@@ -37,24 +41,47 @@ pub fn run(settings: &Settings) -> Result<(), CommandError> {
     // Only now: the signal thread reaches the event loop through the backend the window has
     // just created; before it, a signal would make Slint start a backend on the wrong thread.
     // (A SIGTERM before this point ends the process the default way; nothing is under way.)
-    let signals =
-        ShutdownSignals::listen().map_err(|e| anyhow::anyhow!("cannot listen for SIGTERM: {e}"))?;
-    let health = HealthBoard::new();
-    let tasks = background::start(&config, Arc::clone(&clock), window.as_weak(), &health);
-    let controller = Controller::new(&window, config.clone(), store, clock, tasks.print_wake());
-    controller.set_upload(tasks.upload_handle());
+    let signals = ShutdownSignals::listen(quit_event_loop)
+        .map_err(|e| anyhow::anyhow!("cannot listen for SIGTERM: {e}"))?;
+    let supervisor = Supervisor::start(&config, Arc::clone(&clock), Arc::new(show_printer_status));
+    let controller = Controller::new(
+        &window,
+        config.clone(),
+        store,
+        clock,
+        supervisor.print_wake(),
+    );
+    controller.set_upload(supervisor.upload_handle());
     controller.attach();
-    let _ui_liveness = report_ui_liveness(&window, health.register(Task::UiLoop));
-    let watchdog = Watchdog::start(Arc::clone(&health), health::silence_limit(&config));
+    let _ui_liveness =
+        report_ui_liveness(&window, supervisor.register(Task::UiLoop, UI_SILENCE_LIMIT));
     let ran = window.run();
     drop(controller);
-    tasks.stop();
-    if let Some(watchdog) = watchdog {
-        watchdog.stop();
-    }
+    supervisor.stop();
     signals.close();
     ran.map_err(|e| anyhow::anyhow!("the kiosk window failed: {e}"))?;
     Ok(())
+}
+
+/// Ends the event loop from the signal thread (a request that arrives before it runs waits in
+/// its queue).
+fn quit_event_loop() {
+    let quit = slint::invoke_from_event_loop(|| {
+        if let Err(e) = slint::quit_event_loop() {
+            tracing::error!(error = %e, "cannot leave the event loop");
+        }
+    });
+    if let Err(e) = quit {
+        tracing::error!(error = %e, "cannot reach the event loop to stop it");
+    }
+}
+
+/// Shows a status the print task saw on the screen (Done, the staff menu).
+fn show_printer_status(status: PrinterStatus) {
+    // The window may be gone while the task stops; nobody to tell then.
+    let _ = slint::invoke_from_event_loop(move || {
+        Controller::with_current(|c| c.printer_status_changed(status));
+    });
 }
 
 /// How often the UI loop reports in: a timer only fires while the event loop turns, so a UI

@@ -10,7 +10,7 @@ use flate2::write::GzEncoder;
 use thiserror::Error;
 use uuid::Uuid;
 
-use super::wire::{Batch, SCHEMA, WireConcern};
+use crate::protocol::wire::{Batch, SCHEMA, WireConcern};
 use crate::store::{Store, StoreError, StoredBatch};
 
 /// Why no batch could be made.

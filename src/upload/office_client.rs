@@ -12,7 +12,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::backoff::MAX_RETRY_AFTER;
-use super::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
+use crate::protocol::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
 
 /// A slow mobile link still connects within 10 s; longer means the office is not there.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, NaiveDate};
 use concern_kiosk::concern::{Bilingual, Colour, Lang, ListKind};
 use concern_kiosk::office::{Office, TokenTable, serve};
-use concern_kiosk::upload::wire::{Batch, BatchReply, ErrorReply, SCHEMA, WireConcern};
+use concern_kiosk::protocol::wire::{Batch, BatchReply, ErrorReply, SCHEMA, WireConcern};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use reqwest::StatusCode;

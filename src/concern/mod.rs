@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::config::{Category, Config, TriageRules};
+mod catalogue;
+
+pub use catalogue::{Category, FilingRules, FollowUp, Place, TriageRules, Window};
 
 /// The most free text a resident (or staff, for them) may enter. About a receipt's worth of
 /// reading at 24-dot text, and a full paragraph of spoken Chinese.
@@ -185,28 +187,6 @@ pub struct Concern {
     pub details: NewConcern,
 }
 
-impl From<crate::upload::wire::WireConcern> for Concern {
-    fn from(w: crate::upload::wire::WireConcern) -> Concern {
-        Concern {
-            ticket: w.ticket,
-            details: NewConcern {
-                id: w.id,
-                created_at: w.created_at,
-                category: w.category,
-                category_label: w.category_label,
-                list: w.list,
-                colour: w.colour,
-                due_date: w.due_date,
-                lang: w.lang,
-                phrases: w.phrases,
-                text: w.text,
-                location: w.location,
-                phone: w.phone,
-            },
-        }
-    }
-}
-
 impl Draft {
     /// A draft of one preset phrase and nothing else: the touchscreen's quickest path
     /// (category, phrase, submit), anonymous and with no place.
@@ -221,20 +201,20 @@ impl Draft {
         }
     }
 
-    /// Checks the draft against the config and the limits, cleans every user text, and gives
+    /// Checks the draft against the filing rules (the config) and the limits, cleans every user text, and gives
     /// it an id, the filing time and its triage. `now` is the kiosk's local time.
     pub fn validate(
         &self,
-        config: &Config,
+        rules: &impl FilingRules,
         now: DateTime<FixedOffset>,
     ) -> Result<NewConcern, DraftError> {
         let category =
-            config
+            rules
                 .category(&self.category)
                 .ok_or_else(|| DraftError::UnknownCategory {
                     given: self.category.clone(),
-                    known: config
-                        .categories
+                    known: rules
+                        .categories()
                         .iter()
                         .map(|c| c.code.as_str())
                         .collect::<Vec<_>>()
@@ -283,7 +263,7 @@ impl Draft {
             category_label: category.label.clone(),
             list: category.list,
             colour: category.triage,
-            due_date: category.triage.due_date(now.date_naive(), &config.triage),
+            due_date: category.triage.due_date(now.date_naive(), rules.triage()),
             lang: self.lang,
             phrases,
             text,

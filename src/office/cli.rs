@@ -62,7 +62,7 @@ impl OfficeCommandError {
 /// The whole of `concern-office serve`, for the binary: logging, a runtime, the server, and
 /// the message and exit code when it fails.
 pub fn run_serve(options: ServeOptions) -> ExitCode {
-    crate::app::init_logging();
+    crate::logging::init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

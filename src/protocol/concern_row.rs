@@ -4,8 +4,8 @@
 use chrono::DateTime;
 use rusqlite::Row;
 
+use super::wire::WireConcern;
 use crate::concern::{Bilingual, Colour, Lang, ListKind};
-use crate::upload::wire::WireConcern;
 
 /// The columns [`ConcernRow::read`] expects, in order, for a `SELECT`.
 pub const CONCERN_ROW_COLUMNS: &str = "id, ticket, created_at, category, category_zh, \

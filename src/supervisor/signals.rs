@@ -1,6 +1,7 @@
 //! Leaving the kiosk on purpose: SIGTERM (systemd stopping or restarting the service) and
-//! SIGINT (Ctrl-C on a laptop) end the event loop, after which `run` stops the background
-//! tasks at a safe point and the process exits 0.
+//! SIGINT (Ctrl-C on a laptop) tell systemd the kiosk is stopping and hand the request to the
+//! program (the window ends its event loop), which then stops the background tasks at a safe
+//! point and exits 0.
 
 use std::thread::JoinHandle;
 
@@ -17,9 +18,9 @@ pub struct ShutdownSignals {
 }
 
 impl ShutdownSignals {
-    /// From here on SIGTERM and SIGINT no longer kill the process at once: they end the event
-    /// loop (a request that arrives before it runs waits in its queue).
-    pub fn listen() -> std::io::Result<ShutdownSignals> {
+    /// From here on SIGTERM and SIGINT no longer kill the process at once: each calls
+    /// `stop_requested` on the signal thread instead.
+    pub fn listen(stop_requested: impl Fn() + Send + 'static) -> std::io::Result<ShutdownSignals> {
         let mut signals = Signals::new([SIGTERM, SIGINT])?;
         let handle = signals.handle();
         let thread = std::thread::Builder::new()
@@ -31,14 +32,7 @@ impl ShutdownSignals {
                         "asked to stop: finishing the current work, then exiting"
                     );
                     health::notify_stopping();
-                    let quit = slint::invoke_from_event_loop(|| {
-                        if let Err(e) = slint::quit_event_loop() {
-                            error!(error = %e, "cannot leave the event loop");
-                        }
-                    });
-                    if let Err(e) = quit {
-                        error!(error = %e, "cannot reach the event loop to stop it");
-                    }
+                    stop_requested();
                 }
             })?;
         Ok(ShutdownSignals {

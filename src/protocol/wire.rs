@@ -1,12 +1,13 @@
-//! The upload wire format shared by the kiosk and the office (`concern-kiosk.batch/1`),
-//! documented field by field in `docs/upload-api.md`. Changing a field's meaning means a new
-//! schema version; adding an optional field does not.
+//! The batch format shared by the kiosk and the office (`concern-kiosk.batch/1`), its reply, the
+//! URL paths, and the conversions between a domain concern and its wire form; documented field
+//! by field in `docs/upload-api.md`. Changing a field's meaning means a new schema version;
+//! adding an optional field does not.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::concern::{Bilingual, Colour, Concern, Lang, ListKind};
+use crate::concern::{Bilingual, Colour, Concern, Lang, ListKind, NewConcern};
 
 /// The schema this kiosk sends and the office accepts.
 pub const SCHEMA: &str = "concern-kiosk.batch/1";
@@ -85,4 +86,25 @@ pub struct BatchReply {
 pub struct ErrorReply {
     /// What is wrong, in words for the staff member reading `doctor`.
     pub error: String,
+}
+impl From<WireConcern> for Concern {
+    fn from(w: WireConcern) -> Concern {
+        Concern {
+            ticket: w.ticket,
+            details: NewConcern {
+                id: w.id,
+                created_at: w.created_at,
+                category: w.category,
+                category_label: w.category_label,
+                list: w.list,
+                colour: w.colour,
+                due_date: w.due_date,
+                lang: w.lang,
+                phrases: w.phrases,
+                text: w.text,
+                location: w.location,
+                phone: w.phone,
+            },
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! The kiosk's background work while the window runs: the print queue on its own thread
 //! (holding the printer lock), the uploader on a tokio runtime thread, and the nightly check and
-//! backup. The first two report back to the UI thread with `slint::invoke_from_event_loop` and
+//! backup. The print task tells whoever started it every printer status it sees; the first two
 //! report in to the watchdog's health board; `stop` ends all three at a safe point.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender};
@@ -12,20 +13,23 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tracing::{error, info, warn};
 
-use super::AppWindow;
-use super::controller::Controller;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::health::{self, HealthBoard, Task};
 use crate::maintenance;
-use crate::printer::print_queue::PrintQueue;
+use crate::printer::print_queue::{self, PrintQueue};
 use crate::printer::printer_lock::PrinterLock;
 use crate::printer::{
     PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl, open_printer,
 };
 use crate::store::Store;
+use crate::upload::office_client::OfficeClient;
 use crate::upload::schedule::{self, Schedule, UploadHandle};
-use crate::upload::uploader_from_config;
+use crate::upload::uploader::Uploader;
+use crate::upload::{self, uploader_from_config};
+
+/// Who hears of every printer status the print task sees (the screen, for the kiosk window).
+pub type PrinterStatusObserver = Arc<dyn Fn(PrinterStatus) + Send + Sync>;
 
 /// Wake-ups waiting for the print task: one is enough to make it look at the queue, a few more
 /// cover taps that come faster than it wakes.
@@ -85,15 +89,21 @@ impl BackgroundTasks {
 pub fn start(
     config: &Config,
     clock: Arc<dyn Clock>,
-    _window: slint::Weak<AppWindow>,
+    printer_status: PrinterStatusObserver,
     health: &HealthBoard,
 ) -> BackgroundTasks {
     let print_stop = Arc::new(AtomicBool::new(false));
-    let (print_wake, print_thread) =
-        match start_printing(config, Arc::clone(&clock), Arc::clone(&print_stop), health) {
-            Some((wake, thread)) => (Some(wake), Some(thread)),
-            None => (None, None),
-        };
+    let started = start_printing(
+        config,
+        Arc::clone(&clock),
+        Arc::clone(&print_stop),
+        printer_status,
+        health,
+    );
+    let (print_wake, print_thread) = match started {
+        Some((wake, thread)) => (Some(wake), Some(thread)),
+        None => (None, None),
+    };
     let maintenance_thread = start_maintenance(config, Arc::clone(&clock), Arc::clone(&print_stop));
     let (upload, upload_stop, upload_thread) = match start_uploading(config, clock, health) {
         Some((handle, stop, thread)) => (Some(handle), Some(stop), Some(thread)),
@@ -160,6 +170,7 @@ fn start_printing(
     config: &Config,
     clock: Arc<dyn Clock>,
     stop: Arc<AtomicBool>,
+    printer_status: PrinterStatusObserver,
     health: &HealthBoard,
 ) -> Option<(SyncSender<()>, JoinHandle<()>)> {
     let data_dir = &config.kiosk.data_dir;
@@ -185,6 +196,7 @@ fn start_printing(
     };
     let printer = Box::new(ReportingPrinter {
         inner: open_printer(config),
+        report: printer_status,
     });
     let mut queue = match PrintQueue::new(store, printer, config.clone(), lock, clock) {
         Ok(queue) => queue,
@@ -195,7 +207,7 @@ fn start_printing(
     };
     // From here on the watchdog waits for the print task: if it ends on an error, its silence
     // gets the kiosk restarted, which is how a broken print task is retried.
-    let heartbeat = health.register(Task::PrintTask);
+    let heartbeat = health.register(Task::PrintTask, print_queue::silence_limit(&config.printer));
     queue = queue.with_control(SendControl::new(stop, Some(heartbeat)));
     let (wake, wakes) = mpsc::sync_channel(WAKE_QUEUE);
     let thread = std::thread::Builder::new()
@@ -243,7 +255,8 @@ fn start_uploading(
             return None;
         }
     };
-    let uploader = uploader.with_heartbeat(health.register(Task::Uploader));
+    let limit = upload::silence_limit(&config.upload);
+    let uploader = uploader.with_heartbeat(health.register(Task::Uploader, limit));
     let schedule = Schedule::from_config(config);
     let (handle_sender, handle_receiver) = mpsc::sync_channel(1);
     let (stop, stop_requested) = oneshot::channel::<()>();
@@ -251,15 +264,14 @@ fn start_uploading(
         .name("uploader".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let (handle, task) = schedule::spawn(uploader, schedule, clock);
-                let _ = handle_sender.send(handle);
-                let abort = task.abort_handle();
-                tokio::select! {
-                    joined = task => if let Err(e) = joined {
-                        error!(error = %e, "the uploader stopped");
-                    },
-                    // A value or a dropped sender: either way the kiosk is stopping.
-                    _ = stop_requested => abort.abort(),
+                let started = move |handle| {
+                    let _ = handle_sender.send(handle);
+                };
+                // A value or a dropped sender: either way the kiosk is stopping.
+                if let Err(e) =
+                    upload_until(uploader, schedule, clock, started, stop_requested).await
+                {
+                    error!(error = %e, "the uploader stopped");
                 }
             });
             info!("uploader stopped");
@@ -280,30 +292,48 @@ fn start_uploading(
     }
 }
 
-/// The configured printer, telling the UI thread every status the print task sees, so Done can
+/// Runs `uploader` on its schedule until `stop` resolves (then at once, even in the middle of a
+/// request: a batch cut off goes again later under the same idempotency key), or until the
+/// schedule's task ends on its own. `started` receives the handle that asks for a round now;
+/// the schedule runs as long as that handle, or this call, lives.
+pub async fn upload_until<C: OfficeClient + 'static>(
+    uploader: Uploader<C>,
+    schedule: Schedule,
+    clock: Arc<dyn Clock>,
+    started: impl FnOnce(UploadHandle),
+    stop: impl Future,
+) -> Result<(), tokio::task::JoinError> {
+    let (handle, task) = schedule::spawn(uploader, schedule, clock);
+    let _kept = handle.clone();
+    started(handle);
+    let abort = task.abort_handle();
+    tokio::select! {
+        joined = task => joined,
+        _ = stop => {
+            abort.abort();
+            Ok(())
+        }
+    }
+}
+
+/// The configured printer, telling its observer every status the print task sees, so Done can
 /// say "the printer needs attention" and staff see it too.
 struct ReportingPrinter {
     inner: Box<dyn PrinterPort>,
-}
-
-fn report(status: PrinterStatus) {
-    // The window may be gone while the task stops; nobody to tell then.
-    let _ = slint::invoke_from_event_loop(move || {
-        Controller::with_current(|c| c.printer_status_changed(status));
-    });
+    report: PrinterStatusObserver,
 }
 
 impl PrinterPort for ReportingPrinter {
     fn status(&mut self) -> PrinterStatus {
         let status = self.inner.status();
-        report(status);
+        (self.report)(status);
         status
     }
 
     fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
         let sent = self.inner.send(job, control);
         if let Err(PrinterError::NotReady(status)) = &sent {
-            report(*status);
+            (self.report)(*status);
         }
         sent
     }

@@ -2,7 +2,7 @@
 //! without a Chinese font. Bands let the printer task stream the image and stop between two
 //! bands (paper out, XOFF) without the printer ever holding a half-received band.
 
-use super::commands;
+use super::escpos_codes;
 use super::raster_image::RasterImage;
 
 /// Rows per band unless the config says otherwise: one text line's cell, about 1.2 KB at
@@ -12,12 +12,12 @@ pub const DEFAULT_BAND_ROWS: u32 = 24;
 const MAX_BAND_ROWS: u32 = 2303;
 
 /// What goes before the first band: ESC @, so no mode of an earlier job applies.
-pub const RASTER_START: &[u8] = commands::INIT;
+pub const RASTER_START: &[u8] = escpos_codes::INIT;
 
 /// What goes after the last band: the feed and the partial cut, as in text mode.
 pub fn raster_finish() -> Vec<u8> {
     let mut out = Vec::new();
-    commands::cut(&mut out);
+    escpos_codes::cut(&mut out);
     out
 }
 
@@ -33,7 +33,7 @@ pub fn raster_bands(image: &RasterImage, band_rows: u32) -> impl Iterator<Item =
             let rows = band_rows.min(image.height() - first);
             let data = image.rows(first, rows);
             let mut band = Vec::with_capacity(8 + data.len());
-            commands::raster_band_header(
+            escpos_codes::raster_band_header(
                 bytes_per_row,
                 u16::try_from(rows).unwrap_or(u16::MAX),
                 &mut band,

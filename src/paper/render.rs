@@ -3,7 +3,7 @@
 
 use qrcode::{EcLevel, QrCode};
 
-use super::ReceiptError;
+use super::PaperError;
 use super::document::{Align, Block, Document, TextSize};
 use super::glyphs::{CELL_HEIGHT_DOTS, Cell, cell_width, draw_char};
 use super::raster_image::RasterImage;
@@ -66,7 +66,7 @@ fn qr_side_dots(code: &QrCode) -> u32 {
 /// The document as a 1-bit image exactly `width_dots` wide. Feeds and cuts after the last
 /// printed block are left to the raster encoder, which ends every image with a feed and a cut;
 /// a cut in the middle of a document is drawn as a dashed rule.
-pub fn render_raster(doc: &Document) -> Result<RasterImage, ReceiptError> {
+pub fn render_raster(doc: &Document) -> Result<RasterImage, PaperError> {
     let last_printed = doc
         .blocks
         .iter()
@@ -89,7 +89,7 @@ pub fn render_raster(doc: &Document) -> Result<RasterImage, ReceiptError> {
                 let code = QrCode::with_error_correction_level(bytes, EcLevel::M)?;
                 let needed = qr_side_dots(&code);
                 if needed > doc.width_dots {
-                    return Err(ReceiptError::QrTooWide {
+                    return Err(PaperError::QrTooWide {
                         needed,
                         width: doc.width_dots,
                     });
@@ -170,7 +170,7 @@ fn draw(image: &mut RasterImage, block: &Laid, top: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::receipt::document::Style;
+    use crate::paper::Style;
 
     fn decode_qr(image: &RasterImage) -> Vec<String> {
         let width = usize::try_from(image.width()).unwrap();
@@ -242,10 +242,10 @@ mod tests {
     #[test]
     fn a_qr_code_too_long_for_the_paper_is_refused() {
         let mut doc = Document::new(384);
-        doc.qr(&"x".repeat(crate::receipt::MAX_QR_BYTES + 1));
+        doc.qr(&"x".repeat(crate::paper::MAX_QR_BYTES + 1));
         assert!(matches!(
             render_raster(&doc),
-            Err(ReceiptError::QrTooLong { .. })
+            Err(PaperError::QrTooLong { .. })
         ));
     }
 

@@ -63,10 +63,10 @@ impl QrData {
     }
 
     /// The bytes to encode, refused when a printed code could not hold them.
-    pub fn checked_bytes(&self) -> Result<&[u8], super::ReceiptError> {
+    pub fn checked_bytes(&self) -> Result<&[u8], super::PaperError> {
         let bytes = self.0.as_bytes();
         if bytes.len() > super::MAX_QR_BYTES {
-            return Err(super::ReceiptError::QrTooLong {
+            return Err(super::PaperError::QrTooLong {
                 bytes: bytes.len(),
                 max: super::MAX_QR_BYTES,
             });

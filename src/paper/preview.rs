@@ -5,19 +5,19 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
 
-use super::ReceiptError;
+use super::PaperError;
 use super::raster_image::RasterImage;
 
 /// The image as a 1-bit greyscale PNG.
-pub fn png_bytes(image: &RasterImage) -> Result<Vec<u8>, ReceiptError> {
+pub fn png_bytes(image: &RasterImage) -> Result<Vec<u8>, PaperError> {
     let mut bytes = Vec::new();
     encode_png(image, &mut bytes)?;
     Ok(bytes)
 }
 
 /// Writes the image as a PNG file at `path`.
-pub fn write_png(image: &RasterImage, path: &Path) -> Result<(), ReceiptError> {
-    let failed = |source| ReceiptError::WritePreview {
+pub fn write_png(image: &RasterImage, path: &Path) -> Result<(), PaperError> {
+    let failed = |source| PaperError::WritePreview {
         path: path.to_path_buf(),
         source,
     };
@@ -31,7 +31,7 @@ pub fn write_png(image: &RasterImage, path: &Path) -> Result<(), ReceiptError> {
         .map_err(failed)
 }
 
-fn encode_png<W: std::io::Write>(image: &RasterImage, out: W) -> Result<(), ReceiptError> {
+fn encode_png<W: std::io::Write>(image: &RasterImage, out: W) -> Result<(), PaperError> {
     let mut encoder = png::Encoder::new(out, image.width(), image.height());
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::One);

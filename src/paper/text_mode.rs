@@ -1,9 +1,9 @@
 //! The text-mode encoder (`mode = "text"`): a document as ESC/POS commands and GBK text for a
 //! printer with its own Chinese font. A receipt is about a kilobyte, a second at 9600 baud.
 
-use super::ReceiptError;
-use super::commands::{self, LF};
+use super::PaperError;
 use super::document::{Align, Block, Document, Style, TextSize};
+use super::escpos_codes::{self, LF};
 use super::gbk;
 
 /// Dots per QR module on the printer: 6 dots (0.75 mm) make a tracking URL's 29-module code
@@ -21,9 +21,9 @@ struct PrinterState {
 }
 
 /// The whole document as bytes for a Chinese-capable ESC/POS printer.
-pub fn encode_text(doc: &Document) -> Result<Vec<u8>, ReceiptError> {
+pub fn encode_text(doc: &Document) -> Result<Vec<u8>, PaperError> {
     let mut out = Vec::with_capacity(1024);
-    out.extend_from_slice(commands::INIT);
+    out.extend_from_slice(escpos_codes::INIT);
     // ESC @ leaves left-aligned, normal-size, regular text.
     let mut state = PrinterState {
         style: Style::NORMAL,
@@ -49,12 +49,12 @@ pub fn encode_text(doc: &Document) -> Result<Vec<u8>, ReceiptError> {
                     ..state.style
                 };
                 set_style(&mut state, centred, &mut out);
-                commands::qr(bytes, TEXT_MODE_QR_MODULE_DOTS, &mut out);
+                escpos_codes::qr(bytes, TEXT_MODE_QR_MODULE_DOTS, &mut out);
             }
-            Block::Feed(lines) => commands::feed(*lines, &mut out),
+            Block::Feed(lines) => escpos_codes::feed(*lines, &mut out),
             Block::Cut => {
                 leave_chinese_mode(&mut state, &mut out);
-                commands::cut(&mut out);
+                escpos_codes::cut(&mut out);
             }
         }
     }
@@ -64,20 +64,20 @@ pub fn encode_text(doc: &Document) -> Result<Vec<u8>, ReceiptError> {
 
 fn set_style(state: &mut PrinterState, wanted: Style, out: &mut Vec<u8>) {
     if wanted.align != state.style.align {
-        out.extend_from_slice(commands::align(wanted.align));
+        out.extend_from_slice(escpos_codes::align(wanted.align));
     }
     if wanted.size != state.style.size {
-        commands::size(wanted.size, out);
+        escpos_codes::size(wanted.size, out);
     }
     if wanted.bold != state.style.bold {
-        out.extend_from_slice(commands::bold(wanted.bold));
+        out.extend_from_slice(escpos_codes::bold(wanted.bold));
     }
     state.style = wanted;
 }
 
 fn write_line(state: &mut PrinterState, line: &str, out: &mut Vec<u8>) {
     if gbk::needs_chinese_mode(line) && !state.chinese_mode {
-        out.extend_from_slice(commands::CHINESE_MODE_ON);
+        out.extend_from_slice(escpos_codes::CHINESE_MODE_ON);
         state.chinese_mode = true;
     }
     gbk::encode_into(line, out);
@@ -88,7 +88,7 @@ fn write_line(state: &mut PrinterState, line: &str, out: &mut Vec<u8>) {
 /// finds the printer as it was.
 fn leave_chinese_mode(state: &mut PrinterState, out: &mut Vec<u8>) {
     if state.chinese_mode {
-        out.extend_from_slice(commands::CHINESE_MODE_OFF);
+        out.extend_from_slice(escpos_codes::CHINESE_MODE_OFF);
         state.chinese_mode = false;
     }
 }
@@ -135,7 +135,7 @@ mod tests {
         doc.qr(&"x".repeat(MAX_QR_BYTES + 1));
         assert!(matches!(
             encode_text(&doc),
-            Err(ReceiptError::QrTooLong { bytes: 214, .. })
+            Err(PaperError::QrTooLong { bytes: 214, .. })
         ));
     }
 }

@@ -14,13 +14,14 @@ use crate::app::{CommandError, Settings};
 use crate::clock::{Clock, SystemClock, local_now};
 use crate::concern::{Draft, Lang};
 use crate::export::{ExportFormat, write_export};
+use crate::paper;
 use crate::printer::open_printer;
 use crate::printer::print_queue::{PRINT_WAIT_LIMIT, PrintWait, print_and_wait};
 use crate::printer::printer_lock::PrinterLock;
-use crate::receipt;
 use crate::store::{ConcernRecord, JobKind, JobState};
 use crate::summary::{DailySummary, summary_sheet};
-use crate::upload::schedule::{self, Schedule};
+use crate::supervisor::upload_until;
+use crate::upload::schedule::Schedule;
 use crate::upload::uploader::RoundMode;
 use crate::upload::uploader_from_config;
 
@@ -120,13 +121,11 @@ pub fn upload(settings: &Settings, once: bool) -> Result<(), CommandError> {
             config.upload.active_hours.start.format("%H:%M"),
             config.upload.active_hours.end.format("%H:%M")
         );
-        return runtime.block_on(async {
-            let (_handle, task) = schedule::spawn(uploader, Schedule::from_config(config), clock);
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => Ok(()),
-                joined = task => joined.map_err(|e| CommandError::Runtime(e.into())),
-            }
-        });
+        let schedule = Schedule::from_config(config);
+        let ctrl_c = tokio::signal::ctrl_c();
+        return runtime
+            .block_on(upload_until(uploader, schedule, clock, |_| {}, ctrl_c))
+            .map_err(|e| CommandError::Runtime(e.into()));
     }
     let report = runtime
         .block_on(uploader.round(RoundMode::Now))
@@ -186,8 +185,8 @@ pub fn summary(
             let data = DailySummary::gather(&store, config, date, now)?;
             let sheet = summary_sheet(&data, config);
             if let SummaryOutput::Png(path) = output {
-                let image = receipt::render_raster(&sheet).context("cannot draw the summary")?;
-                receipt::write_png(&image, &path).context("cannot write the summary PNG")?;
+                let image = paper::render_raster(&sheet).context("cannot draw the summary")?;
+                paper::write_png(&image, &path).context("cannot write the summary PNG")?;
                 eprintln!("wrote {} ({} dots tall)", path.display(), image.height());
                 return Ok(());
             }
