@@ -10,7 +10,8 @@ use concern_kiosk::paper::{DEFAULT_BAND_ROWS, encode, render_raster};
 use concern_kiosk::store::Store;
 use concern_kiosk::summary::{DailySummary, summary_sheet};
 
-/// A very busy day at one kiosk: the long-day figure.
+/// A very busy day at one kiosk: several times the few dozen concerns of an ordinary day, so
+/// the figures show the sheet's length and drawing time with headroom.
 const CONCERNS: usize = 200;
 
 fn main() -> anyhow::Result<()> {

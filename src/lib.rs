@@ -1,6 +1,13 @@
 //! concern-kiosk: a community-centre touchscreen kiosk where residents file a concern, take a
 //! printed receipt, and the community office receives it. The binaries only parse arguments;
 //! everything they do lives in these modules.
+//!
+//! The modules sit in layers and import only from layers below their own, lowest first:
+//! `clock`, `logging`, `health` → `concern` (the domain) → `protocol` (the kiosk↔office
+//! contract) → `paper` (the page engine) → `config` → `store`, `receipt` → `summary`,
+//! `maintenance`, `export`, `upload` → `printer` → `supervisor`, `app` → `ui`, `cli`, `doctor`,
+//! `office`. The office uses only `clock`, `logging`, `concern` and `protocol`.
+//! `tests/architecture/` holds the same list and fails on an import that points up.
 
 pub mod app;
 pub mod cli;

@@ -1,4 +1,4 @@
-//! The document model every printed thing is made of (receipts now, the staff summary later):
+//! The document model every printed thing is made of (receipts, test pages, the staff summary):
 //! paragraphs with a size, weight and alignment, separators, a QR code, feeds and a cut, for
 //! one paper width. Both encoders and the PNG preview read the same model.
 

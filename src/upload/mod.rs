@@ -1,5 +1,6 @@
-//! Store-and-forward upload to the community office: the wire format shared with the office,
-//! batching, the HTTP client, the retry policy and the schedule.
+//! Store-and-forward upload to the community office: assembling batches in the contract's
+//! format (`protocol::wire`), the HTTP client, the retry policy, the schedule, and how long the
+//! uploader may stay silent before the watchdog counts it as stuck.
 
 pub mod backoff;
 pub mod batch;
