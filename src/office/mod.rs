@@ -15,6 +15,7 @@
 //! # let _ = addr; Ok(()) }
 //! ```
 
+pub mod cases;
 mod cli;
 mod export_csv;
 mod intake;
