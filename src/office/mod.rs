@@ -15,6 +15,7 @@
 //! # let _ = addr; Ok(()) }
 //! ```
 
+mod case_store;
 pub mod cases;
 mod cli;
 mod export_csv;
@@ -32,6 +33,7 @@ mod validation;
 
 /// `GET` this to see the office is up; no token needed (`doctor` calls it).
 pub use crate::protocol::wire::HEALTH_PATH;
+pub use case_store::{ActError, CaseRecord};
 pub use cli::{OfficeCommandError, ServeOptions, run_serve, serve_command};
 pub use export_csv::{OFFICE_COLUMNS, export_csv};
 pub use intake::{MAX_COMPRESSED_BODY_BYTES, MAX_JSON_BYTES};

@@ -5,8 +5,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::case_store::{ActError, CaseRecord};
+use super::cases::Action;
 use super::limits::DEFAULT_MAX_DECOMPRESSIONS;
 use super::storage::{OfficeDb, StorageError, StoredConcern};
 use super::tokens::TokenTable;
@@ -94,6 +97,28 @@ impl Office {
     /// outside async code or through `spawn_blocking`.
     pub fn concerns(&self, list: Option<ListKind>) -> Result<Vec<StoredConcern>, StorageError> {
         self.lock_db().concerns(list)
+    }
+
+    /// Every case, each replayed from its events. Blocks on the database.
+    pub fn cases(&self) -> Result<Vec<CaseRecord>, StorageError> {
+        self.lock_db().cases()
+    }
+
+    /// The case of the concern with this id. Blocks on the database.
+    pub fn case(&self, id: &str) -> Result<Option<CaseRecord>, StorageError> {
+        self.lock_db().case(id)
+    }
+
+    /// Records `action` on a case if it may be done now. Blocks on the database.
+    pub fn act(
+        &self,
+        id: &str,
+        action: Action,
+        actor: &str,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CaseRecord, ActError> {
+        self.lock_db().act(id, action, actor, note, now)
     }
 
     pub fn tokens(&self) -> &TokenTable {

@@ -67,6 +67,7 @@ CREATE INDEX batches_by_id ON batches (batch_id);
 -- not a retry. NULL for arrivals stored before the office kept it.
 ALTER TABLE batches ADD COLUMN body_sha256 TEXT;
 "#,
+    super::case_store::CASE_EVENTS_MIGRATION,
 ];
 
 /// Why the database could not be opened, written or read.
@@ -328,6 +329,14 @@ impl OfficeDb {
         Ok(reply)
     }
 
+    pub(super) fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    pub(super) fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.connection
+    }
+
     /// Every stored concern, or those of one list, oldest first (by the instant they were
     /// filed, whatever the kiosk's offset).
     pub fn concerns(&self, list: Option<ListKind>) -> Result<Vec<StoredConcern>, StorageError> {
@@ -344,6 +353,24 @@ impl OfficeDb {
         }
         Ok(concerns)
     }
+}
+
+/// The stored concern with this id, if there is one.
+pub(super) fn concern_by_id(
+    connection: &Connection,
+    id: &str,
+) -> Result<Option<StoredConcern>, StorageError> {
+    let raw = connection
+        .query_row(
+            &format!(
+                "SELECT {CONCERN_ROW_COLUMNS}, kiosk_id, batch_id, received_at
+                 FROM concerns WHERE id = ?1"
+            ),
+            params![id],
+            RawRow::read,
+        )
+        .optional()?;
+    raw.map(RawRow::decode).transpose()
 }
 
 /// Refuses the batch when any of its concern ids is held from another kiosk, naming the first

@@ -87,7 +87,11 @@ impl Case {
         match self.deadline(follow_up_days).date() {
             None => Urgency::NothingDue,
             Some(date) if today > date => Urgency::Overdue,
-            Some(date) if today.checked_add_days(Days::new(DUE_SOON_DAYS)).is_none_or(|soon| date <= soon) => {
+            Some(date)
+                if today
+                    .checked_add_days(Days::new(DUE_SOON_DAYS))
+                    .is_none_or(|soon| date <= soon) =>
+            {
                 Urgency::DueSoon
             }
             Some(_) => Urgency::Later,

@@ -98,11 +98,19 @@ impl CaseState {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Accept,
-    Recolour { to: Colour },
-    MoveList { to: ListKind },
-    Assign { handler: String },
+    Recolour {
+        to: Colour,
+    },
+    MoveList {
+        to: ListKind,
+    },
+    Assign {
+        handler: String,
+    },
     /// A reply written for the resident, who reads it at the kiosk and on the status page.
-    Answer { reply: String },
+    Answer {
+        reply: String,
+    },
     Supervise,
     /// The periodic follow-up of a red case.
     FollowUp,
@@ -154,7 +162,10 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CaseError {
     #[error("a case that is {} cannot be {}", .state.label_en().to_lowercase(), action_verb(.action))]
-    NotNow { state: CaseState, action: &'static str },
+    NotNow {
+        state: CaseState,
+        action: &'static str,
+    },
     #[error("say why: this change is kept in the case's history with its reason")]
     NoteNeeded,
     #[error("the answer for the resident is empty")]

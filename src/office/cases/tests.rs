@@ -36,16 +36,45 @@ fn a_case_goes_through_every_state_and_its_history_says_so() {
     assert_eq!(case.possible_actions(), ["accept"]);
     apply(&mut case, Action::Accept, "").unwrap();
     assert_eq!(case.state, CaseState::Accepted);
-    apply(&mut case, Action::Recolour { to: Colour::Orange }, "需要物业报价").unwrap();
-    assert_eq!((case.state, case.colour), (CaseState::Accepted, Colour::Orange));
-    apply(&mut case, Action::MoveList { to: ListKind::Conflicts }, "涉及邻里纠纷").unwrap();
+    apply(
+        &mut case,
+        Action::Recolour { to: Colour::Orange },
+        "需要物业报价",
+    )
+    .unwrap();
+    assert_eq!(
+        (case.state, case.colour),
+        (CaseState::Accepted, Colour::Orange)
+    );
+    apply(
+        &mut case,
+        Action::MoveList {
+            to: ListKind::Conflicts,
+        },
+        "涉及邻里纠纷",
+    )
+    .unwrap();
     assert_eq!(case.list, ListKind::Conflicts);
-    apply(&mut case, Action::Assign { handler: "物业公司".into() }, "").unwrap();
+    apply(
+        &mut case,
+        Action::Assign {
+            handler: "物业公司".into(),
+        },
+        "",
+    )
+    .unwrap();
     assert_eq!(case.state, CaseState::Assigned);
     assert_eq!(case.handler.as_deref(), Some("物业公司"));
     apply(&mut case, Action::Supervise, "三天没有动静").unwrap();
     assert_eq!(case.state, CaseState::Supervised);
-    apply(&mut case, Action::Answer { reply: "路灯已修好。".into() }, "").unwrap();
+    apply(
+        &mut case,
+        Action::Answer {
+            reply: "路灯已修好。".into(),
+        },
+        "",
+    )
+    .unwrap();
     assert_eq!(case.state, CaseState::Answered);
     assert_eq!(case.answer.as_deref(), Some("路灯已修好。"));
     apply(&mut case, Action::TickOff, "").unwrap();
@@ -82,10 +111,15 @@ fn a_case_goes_through_every_state_and_its_history_says_so() {
 #[test]
 fn actions_out_of_turn_are_refused_with_a_reason() {
     let mut case = green_case(date(2026, 12, 8));
-    let answer = Action::Answer { reply: "好".into() };
+    let answer = Action::Answer {
+        reply: "好".into()
+    };
     assert!(matches!(
         case.decide(answer.clone(), "x", "", noon(2026, 12, 2)),
-        Err(CaseError::NotNow { state: CaseState::New, .. })
+        Err(CaseError::NotNow {
+            state: CaseState::New,
+            ..
+        })
     ));
     assert_eq!(
         case.decide(Action::TickOff, "x", "", noon(2026, 12, 2))
@@ -96,20 +130,42 @@ fn actions_out_of_turn_are_refused_with_a_reason() {
     apply(&mut case, Action::Accept, "").unwrap();
     // A change of colour, list, supervision or a reopening needs its reason.
     assert_eq!(
-        case.decide(Action::Recolour { to: Colour::Red }, "x", "  ", noon(2026, 12, 2)),
+        case.decide(
+            Action::Recolour { to: Colour::Red },
+            "x",
+            "  ",
+            noon(2026, 12, 2)
+        ),
         Err(CaseError::NoteNeeded)
     );
     assert!(matches!(
-        case.decide(Action::Recolour { to: Colour::Green }, "x", "同色", noon(2026, 12, 2)),
+        case.decide(
+            Action::Recolour { to: Colour::Green },
+            "x",
+            "同色",
+            noon(2026, 12, 2)
+        ),
         Err(CaseError::Unchanged(_))
     ));
     assert_eq!(
         case.decide(Action::FollowUp, "x", "跟进", noon(2026, 12, 2)),
         Err(CaseError::NotRed)
     );
-    apply(&mut case, Action::Assign { handler: "网格员王".into() }, "").unwrap();
+    apply(
+        &mut case,
+        Action::Assign {
+            handler: "网格员王".into(),
+        },
+        "",
+    )
+    .unwrap();
     assert_eq!(
-        case.decide(Action::Answer { reply: " ".into() }, "x", "", noon(2026, 12, 2)),
+        case.decide(
+            Action::Answer { reply: " ".into() },
+            "x",
+            "",
+            noon(2026, 12, 2)
+        ),
         Err(CaseError::EmptyAnswer)
     );
 }
@@ -154,11 +210,25 @@ fn overdue_is_the_day_after_the_receipts_date_in_the_communitys_calendar() {
 fn an_answer_keeps_the_promise_and_lateness_is_measured_by_the_first_one() {
     let mut case = green_case(date(2026, 12, 8));
     apply(&mut case, Action::Accept, "").unwrap();
-    apply(&mut case, Action::Assign { handler: "物业公司".into() }, "").unwrap();
+    apply(
+        &mut case,
+        Action::Assign {
+            handler: "物业公司".into(),
+        },
+        "",
+    )
+    .unwrap();
     assert_eq!(case.answered_on_time(), None);
     let late = Utc.with_ymd_and_hms(2026, 12, 8, 16, 30, 0).unwrap(); // 12-09 00:30 in the community
     let event = case
-        .decide(Action::Answer { reply: "已处理".into() }, "物业公司", "", late)
+        .decide(
+            Action::Answer {
+                reply: "已处理".into(),
+            },
+            "物业公司",
+            "",
+            late,
+        )
         .unwrap();
     case.record(event);
     assert_eq!(case.answered_on_time(), Some(false));
@@ -178,14 +248,33 @@ fn a_red_case_is_followed_up_every_interval_from_its_receipt_date() {
     assert_eq!(case.deadline(14), Deadline::FollowUpBy(date(2026, 12, 15)));
     assert_eq!(case.urgency(date(2026, 12, 16), 14), Urgency::Overdue);
     let event = case
-        .decide(Action::FollowUp, "网格员王", "已上门了解", noon(2026, 12, 20))
+        .decide(
+            Action::FollowUp,
+            "网格员王",
+            "已上门了解",
+            noon(2026, 12, 20),
+        )
         .unwrap();
     case.record(event);
     assert_eq!(case.deadline(14), Deadline::FollowUpBy(date(2027, 1, 3)));
     assert_eq!(case.urgency(date(2026, 12, 20), 14), Urgency::Later);
     // An answer does not end a red case's follow-up; ticking it off does.
-    apply(&mut case, Action::Assign { handler: "物业公司".into() }, "").unwrap();
-    apply(&mut case, Action::Answer { reply: "协调中".into() }, "").unwrap();
+    apply(
+        &mut case,
+        Action::Assign {
+            handler: "物业公司".into(),
+        },
+        "",
+    )
+    .unwrap();
+    apply(
+        &mut case,
+        Action::Answer {
+            reply: "协调中".into(),
+        },
+        "",
+    )
+    .unwrap();
     assert_eq!(case.deadline(14), Deadline::FollowUpBy(date(2027, 1, 3)));
     apply(&mut case, Action::TickOff, "").unwrap();
     assert_eq!(case.deadline(14), Deadline::Nothing);

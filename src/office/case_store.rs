@@ -1,0 +1,290 @@
+//! The cases in the office database: each case's events in the order they happened, read back
+//! and replayed into [`Case`]s, and a new event written only after it is decided against the
+//! case as the database holds it, inside the same transaction, so two people acting on one
+//! case at once cannot both move it from the same state.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, TransactionBehavior, params};
+use thiserror::Error;
+use tracing::warn;
+
+use super::cases::{Action, Case, CaseError, CaseState, Event, Filing};
+use super::storage::{OfficeDb, StorageError, StoredConcern, concern_by_id};
+
+/// The schema of the case events, added to the office database's migrations.
+pub(super) const CASE_EVENTS_MIGRATION: &str = r#"
+-- Every change of a case, kept for ever: the case's state is what its events make.
+CREATE TABLE case_events (
+    seq         INTEGER PRIMARY KEY,   -- the order events happened in
+    concern_id  TEXT NOT NULL REFERENCES concerns (id),
+    at          TEXT NOT NULL,         -- RFC 3339, UTC
+    actor       TEXT NOT NULL,         -- the account that acted
+    action      TEXT NOT NULL,         -- JSON: {"action": "assign", "handler": …}
+    from_state  TEXT NOT NULL,
+    to_state    TEXT NOT NULL,
+    note        TEXT NOT NULL
+);
+CREATE INDEX case_events_by_concern ON case_events (concern_id, seq);
+"#;
+
+/// A concern with the case it has become.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub concern: StoredConcern,
+    pub case: Case,
+}
+
+/// Why an action on a case was not recorded.
+#[derive(Debug, Error)]
+pub enum ActError {
+    #[error("there is no case with ticket or id `{0}`")]
+    NoSuchCase(String),
+    #[error(transparent)]
+    NotAllowed(#[from] CaseError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<rusqlite::Error> for ActError {
+    fn from(e: rusqlite::Error) -> ActError {
+        ActError::Storage(StorageError::Sqlite(e))
+    }
+}
+
+fn filing_of(concern: &StoredConcern) -> Filing {
+    Filing {
+        colour: concern.concern.colour,
+        list: concern.concern.list,
+        due_date: concern.concern.due_date,
+        received_at: concern.received_at.with_timezone(&Utc),
+    }
+}
+
+/// One `case_events` row as stored.
+struct EventRow {
+    concern_id: String,
+    at: String,
+    actor: String,
+    action: String,
+    from_state: String,
+    to_state: String,
+    note: String,
+}
+
+impl EventRow {
+    const COLUMNS: &str = "concern_id, at, actor, action, from_state, to_state, note";
+
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+        Ok(EventRow {
+            concern_id: row.get(0)?,
+            at: row.get(1)?,
+            actor: row.get(2)?,
+            action: row.get(3)?,
+            from_state: row.get(4)?,
+            to_state: row.get(5)?,
+            note: row.get(6)?,
+        })
+    }
+
+    fn decode(self) -> Result<(String, Event), StorageError> {
+        let bad = |problem: String| StorageError::BadRow {
+            id: self.concern_id.clone(),
+            problem,
+        };
+        let at = DateTime::parse_from_rfc3339(&self.at)
+            .map_err(|e| bad(format!("event time `{}`: {e}", self.at)))?
+            .with_timezone(&Utc);
+        let action: Action = serde_json::from_str(&self.action)
+            .map_err(|e| bad(format!("event action `{}`: {e}", self.action)))?;
+        let state = |code: &str| {
+            CaseState::from_code(code).ok_or_else(|| bad(format!("event state `{code}`")))
+        };
+        let event = Event {
+            at,
+            actor: self.actor.clone(),
+            action,
+            from: state(&self.from_state)?,
+            to: state(&self.to_state)?,
+            note: self.note.clone(),
+        };
+        Ok((self.concern_id, event))
+    }
+}
+
+impl OfficeDb {
+    /// Every case, oldest concern first, each replayed from its events.
+    pub fn cases(&self) -> Result<Vec<CaseRecord>, StorageError> {
+        let concerns = self.concerns(None)?;
+        let mut statement = self.connection().prepare(&format!(
+            "SELECT {} FROM case_events ORDER BY seq",
+            EventRow::COLUMNS
+        ))?;
+        let mut events: HashMap<String, Vec<Event>> = HashMap::new();
+        for row in statement.query_map([], EventRow::read)? {
+            let (id, event) = row?.decode()?;
+            events.entry(id).or_default().push(event);
+        }
+        Ok(concerns
+            .into_iter()
+            .map(|concern| {
+                let own = events
+                    .remove(&concern.concern.id.to_string())
+                    .unwrap_or_default();
+                replayed(concern, own)
+            })
+            .collect())
+    }
+
+    /// The case of the concern with this id, if there is one.
+    pub fn case(&self, id: &str) -> Result<Option<CaseRecord>, StorageError> {
+        case_in(self.connection(), id)
+    }
+
+    /// Decides `action` on the case as the database holds it and records the event, in one
+    /// transaction; returns the case as it now stands.
+    pub fn act(
+        &mut self,
+        id: &str,
+        action: Action,
+        actor: &str,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CaseRecord, ActError> {
+        let tx = self
+            .connection_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read inside the transaction: what is decided against is what is there now.
+        let mut record = case_in(&tx, id)?.ok_or_else(|| ActError::NoSuchCase(id.to_string()))?;
+        let event = record.case.decide(action, actor, note, now)?;
+        let action_json =
+            serde_json::to_string(&event.action).map_err(|e| StorageError::BadRow {
+                id: id.to_string(),
+                problem: format!("cannot write the action: {e}"),
+            })?;
+        tx.execute(
+            "INSERT INTO case_events (concern_id, at, actor, action, from_state, to_state, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                record.concern.concern.id.to_string(),
+                event.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                event.actor,
+                action_json,
+                event.from.code(),
+                event.to.code(),
+                event.note,
+            ],
+        )?;
+        tx.commit()?;
+        record.case.record(event);
+        Ok(record)
+    }
+}
+
+fn case_in(connection: &Connection, id: &str) -> Result<Option<CaseRecord>, StorageError> {
+    let Some(concern) = concern_by_id(connection, id)? else {
+        return Ok(None);
+    };
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {} FROM case_events WHERE concern_id = ?1 ORDER BY seq",
+        EventRow::COLUMNS
+    ))?;
+    let rows = statement.query_map(params![id], EventRow::read)?;
+    let mut events = Vec::new();
+    for row in rows {
+        events.push(row?.decode()?.1);
+    }
+    Ok(Some(replayed(concern, events)))
+}
+
+fn replayed(concern: StoredConcern, events: Vec<Event>) -> CaseRecord {
+    let (case, skipped) = Case::replay(filing_of(&concern), events);
+    for (event, reason) in skipped {
+        warn!(
+            ticket = %concern.concern.ticket,
+            action = event.action.code(),
+            %reason,
+            "a stored case event no longer fits the case; it is left out"
+        );
+    }
+    CaseRecord { concern, case }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::*;
+    use crate::concern::{Colour, Concern, Draft, Lang};
+    use crate::config::Config;
+    use crate::protocol::wire::{Batch, SCHEMA, WireConcern};
+
+    fn office_with_one_concern() -> (OfficeDb, String) {
+        let config = Config::demo().unwrap();
+        let filed = DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00").unwrap();
+        let details = Draft::preset("repairs", "1", Lang::ZhCn)
+            .validate(&config, filed)
+            .unwrap();
+        let concern = Concern {
+            ticket: "A1201-001".into(),
+            details,
+        };
+        let id = concern.details.id.to_string();
+        let batch = Batch {
+            schema: SCHEMA.into(),
+            kiosk_id: "wanjia-01".into(),
+            batch_id: uuid::Uuid::now_v7(),
+            sent_at: filed,
+            concerns: vec![WireConcern::from(&concern)],
+        };
+        let mut db = OfficeDb::open_in_memory().unwrap();
+        db.store_batch(&batch, "sha", filed).unwrap();
+        (db, id)
+    }
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 2, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn events_are_kept_and_the_case_is_read_back_from_them() {
+        let (mut db, id) = office_with_one_concern();
+        assert_eq!(db.case(&id).unwrap().unwrap().case.state, CaseState::New);
+        db.act(&id, Action::Accept, "council-li", "", at(1))
+            .unwrap();
+        db.act(
+            &id,
+            Action::Recolour { to: Colour::Red },
+            "council-li",
+            "两家争执",
+            at(2),
+        )
+        .unwrap();
+        let assign = Action::Assign {
+            handler: "wuye".into(),
+        };
+        let now = db.act(&id, assign, "grid-wang", "", at(3)).unwrap();
+        assert_eq!(now.case.state, CaseState::Assigned);
+        // A fresh read from the database is the same case, history and all.
+        let read = db.case(&id).unwrap().unwrap();
+        assert_eq!(read, now);
+        assert_eq!(read.case.events.len(), 3);
+        assert_eq!(read.case.colour, Colour::Red);
+        assert_eq!(read.case.events[1].note, "两家争执");
+        assert_eq!(db.cases().unwrap(), [read]);
+    }
+
+    #[test]
+    fn an_action_out_of_turn_writes_nothing() {
+        let (mut db, id) = office_with_one_concern();
+        let refused = db.act(&id, Action::TickOff, "council-li", "", at(1));
+        assert!(
+            matches!(refused, Err(ActError::NotAllowed(_))),
+            "{refused:?}"
+        );
+        assert!(db.case(&id).unwrap().unwrap().case.events.is_empty());
+        let missing = db.act("no-such-id", Action::Accept, "council-li", "", at(1));
+        assert!(matches!(missing, Err(ActError::NoSuchCase(_))));
+    }
+}
