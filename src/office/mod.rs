@@ -15,6 +15,7 @@
 //! # let _ = addr; Ok(()) }
 //! ```
 
+mod accounts;
 mod case_store;
 pub mod cases;
 mod cli;
@@ -33,6 +34,9 @@ mod validation;
 
 /// `GET` this to see the office is up; no token needed (`doctor` calls it).
 pub use crate::protocol::wire::HEALTH_PATH;
+pub use accounts::{
+    Account, AccountError, LOCKOUT, MAX_FAILED_LOGINS, MIN_PASSWORD_CHARS, Role, SignIn,
+};
 pub use case_store::{ActError, CaseRecord};
 pub use cli::{OfficeCommandError, ServeOptions, run_serve, serve_command};
 pub use export_csv::{OFFICE_COLUMNS, export_csv};

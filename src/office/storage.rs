@@ -68,6 +68,7 @@ CREATE INDEX batches_by_id ON batches (batch_id);
 ALTER TABLE batches ADD COLUMN body_sha256 TEXT;
 "#,
     super::case_store::CASE_EVENTS_MIGRATION,
+    super::accounts::ACCOUNTS_MIGRATION,
 ];
 
 /// Why the database could not be opened, written or read.

@@ -1,0 +1,434 @@
+//! Office accounts and what each role may do: council members (议事会) run the lists, grid
+//! managers (网格员) assign and supervise, handlers (the property company and others) answer
+//! what is assigned to them, viewers read without phone numbers. Passwords are kept as
+//! argon2id hashes; five wrong passwords in a row lock an account for five minutes.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use rusqlite::{OptionalExtension, params};
+use thiserror::Error;
+
+use super::cases::Action;
+use super::storage::{OfficeDb, StorageError};
+
+/// The schema of accounts, sessions and the office's audit trail.
+pub(super) const ACCOUNTS_MIGRATION: &str = r#"
+CREATE TABLE accounts (
+    name           TEXT PRIMARY KEY,
+    role           TEXT NOT NULL CHECK (role IN ('council', 'grid', 'handler', 'viewer')),
+    password_hash  TEXT NOT NULL,      -- argon2id, PHC string
+    created_at     TEXT NOT NULL,
+    failed_logins  INTEGER NOT NULL DEFAULT 0,
+    locked_until   TEXT                -- RFC 3339, UTC
+);
+-- A signed-in browser: the SHA-256 of its cookie's token (the token itself is never stored).
+CREATE TABLE sessions (
+    token_sha256   TEXT PRIMARY KEY,
+    account        TEXT NOT NULL REFERENCES accounts (name),
+    csrf_token     TEXT NOT NULL,
+    expires_at     TEXT NOT NULL
+);
+-- Every sign-in, refusal and action, kept for ever.
+CREATE TABLE office_audit (
+    seq      INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    account  TEXT NOT NULL,
+    what     TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+"#;
+
+/// Wrong passwords in a row that lock an account: enough for typing mistakes, far too few to
+/// guess a password.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+/// How long a locked account waits: long enough to stop guessing, short enough that a council
+/// member who mistyped is back at work after a cup of tea.
+pub const LOCKOUT: TimeDelta = TimeDelta::minutes(5);
+/// The shortest password accepted: the board holds residents' phone numbers.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Account names are short words people type at sign-in.
+pub const MAX_NAME_CHARS: usize = 32;
+
+/// What an account may do on the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Council,
+    Grid,
+    Handler,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Council, Role::Grid, Role::Handler, Role::Viewer];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Council => "council",
+            Role::Grid => "grid",
+            Role::Handler => "handler",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Council => "议事会成员",
+            Role::Grid => "网格员",
+            Role::Handler => "承办人",
+            Role::Viewer => "查看",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Council => "Council member",
+            Role::Grid => "Grid manager",
+            Role::Handler => "Handler",
+            Role::Viewer => "Viewer",
+        }
+    }
+
+    /// Whether this role may do `action` (a handler only on cases assigned to it: see
+    /// [`Role::sees_only_own_cases`]).
+    pub fn may(self, action: &Action) -> bool {
+        match self {
+            Role::Council => !matches!(action, Action::Answer { .. }),
+            Role::Grid => matches!(
+                action,
+                Action::Assign { .. } | Action::Supervise | Action::FollowUp
+            ),
+            Role::Handler => matches!(action, Action::Answer { .. }),
+            Role::Viewer => false,
+        }
+    }
+
+    /// Handlers see the cases assigned to them and no others.
+    pub fn sees_only_own_cases(self) -> bool {
+        self == Role::Handler
+    }
+
+    /// Who may read a resident's phone number: those who may have to call them back.
+    pub fn sees_phone(self) -> bool {
+        self != Role::Viewer
+    }
+
+    /// Who a case can be assigned to.
+    pub fn takes_assignments(self) -> bool {
+        self != Role::Viewer
+    }
+}
+
+/// An office account, without its password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub name: String,
+    pub role: Role,
+}
+
+/// Why an account could not be added.
+#[derive(Debug, Error)]
+pub enum AccountError {
+    #[error(
+        "the account name `{0}` is not usable: 1 to {MAX_NAME_CHARS} letters, digits, `-`, `_` or `.`"
+    )]
+    BadName(String),
+    #[error("the password is too short: at least {MIN_PASSWORD_CHARS} characters")]
+    ShortPassword,
+    #[error("the account `{0}` already exists")]
+    Exists(String),
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<rusqlite::Error> for AccountError {
+    fn from(e: rusqlite::Error) -> AccountError {
+        AccountError::Storage(StorageError::Sqlite(e))
+    }
+}
+
+/// What a sign-in attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    Accepted(Account),
+    /// The name or the password is wrong; which of the two is not said.
+    Refused,
+    /// Too many wrong passwords: try again after this time.
+    Locked {
+        until: DateTime<Utc>,
+    },
+}
+
+fn usable_name(name: &str) -> bool {
+    let chars = name.chars().count();
+    (1..=MAX_NAME_CHARS).contains(&chars)
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl OfficeDb {
+    /// Adds an account with an argon2id hash of `password`.
+    pub fn add_account(
+        &mut self,
+        name: &str,
+        role: Role,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Account, AccountError> {
+        if !usable_name(name) {
+            return Err(AccountError::BadName(name.to_string()));
+        }
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AccountError::ShortPassword);
+        }
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| AccountError::Hash(e.to_string()))?
+            .to_string();
+        let inserted = self.connection().execute(
+            "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO NOTHING",
+            params![name, role.code(), hash, rfc3339(now)],
+        )?;
+        if inserted == 0 {
+            return Err(AccountError::Exists(name.to_string()));
+        }
+        self.audit(now, name, "account-added", role.code())?;
+        Ok(Account {
+            name: name.to_string(),
+            role,
+        })
+    }
+
+    /// Every account, by name.
+    pub fn accounts(&self) -> Result<Vec<Account>, StorageError> {
+        let mut statement = self
+            .connection()
+            .prepare("SELECT name, role FROM accounts ORDER BY name")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut accounts = Vec::new();
+        for row in rows {
+            let (name, role) = row?;
+            let role = Role::from_code(&role).ok_or_else(|| StorageError::BadRow {
+                id: name.clone(),
+                problem: format!("account role `{role}`"),
+            })?;
+            accounts.push(Account { name, role });
+        }
+        Ok(accounts)
+    }
+
+    /// Checks a sign-in, counting wrong passwords and locking the account after
+    /// [`MAX_FAILED_LOGINS`]; every attempt goes into the audit trail.
+    pub fn sign_in(
+        &mut self,
+        name: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SignIn, StorageError> {
+        let found: Option<(String, String, u32, Option<String>)> = self
+            .connection()
+            .query_row(
+                "SELECT role, password_hash, failed_logins, locked_until FROM accounts WHERE name = ?1",
+                params![name],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()?;
+        let Some((role, hash, failed, locked_until)) = found else {
+            // Hash anyway, so a missing name takes as long as a wrong password.
+            let _ = Argon2::default()
+                .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng));
+            self.audit(now, name, "sign-in-refused", "no such account")?;
+            return Ok(SignIn::Refused);
+        };
+        let locked_until = locked_until
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .filter(|until| *until > now);
+        if let Some(until) = locked_until {
+            self.audit(now, name, "sign-in-refused", "locked")?;
+            return Ok(SignIn::Locked { until });
+        }
+        let matches = PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        });
+        if matches {
+            self.connection().execute(
+                "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE name = ?1",
+                params![name],
+            )?;
+            self.audit(now, name, "signed-in", "")?;
+            let role = Role::from_code(&role).ok_or_else(|| StorageError::BadRow {
+                id: name.to_string(),
+                problem: format!("account role `{role}`"),
+            })?;
+            return Ok(SignIn::Accepted(Account {
+                name: name.to_string(),
+                role,
+            }));
+        }
+        let failed = failed.saturating_add(1);
+        if failed >= MAX_FAILED_LOGINS {
+            let until = now + LOCKOUT;
+            self.connection().execute(
+                "UPDATE accounts SET failed_logins = 0, locked_until = ?2 WHERE name = ?1",
+                params![name, rfc3339(until)],
+            )?;
+            self.audit(
+                now,
+                name,
+                "account-locked",
+                &format!("{failed} wrong passwords"),
+            )?;
+            return Ok(SignIn::Locked { until });
+        }
+        self.connection().execute(
+            "UPDATE accounts SET failed_logins = ?2 WHERE name = ?1",
+            params![name, failed],
+        )?;
+        self.audit(now, name, "sign-in-refused", "wrong password")?;
+        Ok(SignIn::Refused)
+    }
+
+    /// Writes one line of the office's audit trail.
+    pub fn audit(
+        &self,
+        at: DateTime<Utc>,
+        account: &str,
+        what: &str,
+        detail: &str,
+    ) -> Result<(), StorageError> {
+        self.connection().execute(
+            "INSERT INTO office_audit (at, account, what, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![rfc3339(at), account, what, detail],
+        )?;
+        Ok(())
+    }
+
+    /// The newest `limit` lines of the audit trail, newest first: (time, account, what, detail).
+    pub fn audit_trail(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(String, String, String, String)>, StorageError> {
+        let mut statement = self.connection().prepare(
+            "SELECT at, account, what, detail FROM office_audit ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = statement.query_map(params![limit], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_password_signs_in_and_five_wrong_ones_lock_for_five_minutes() {
+        let mut db = OfficeDb::open_in_memory().unwrap();
+        db.add_account("li", Role::Council, "correct horse battery", now())
+            .unwrap();
+        assert_eq!(
+            db.sign_in("li", "correct horse battery", now()).unwrap(),
+            SignIn::Accepted(Account {
+                name: "li".into(),
+                role: Role::Council
+            })
+        );
+        for _ in 1..MAX_FAILED_LOGINS {
+            assert_eq!(db.sign_in("li", "wrong", now()).unwrap(), SignIn::Refused);
+        }
+        let locked = db.sign_in("li", "wrong", now()).unwrap();
+        assert_eq!(
+            locked,
+            SignIn::Locked {
+                until: now() + LOCKOUT
+            }
+        );
+        // Locked: even the right password waits.
+        let later = now() + TimeDelta::minutes(4);
+        assert!(matches!(
+            db.sign_in("li", "correct horse battery", later).unwrap(),
+            SignIn::Locked { .. }
+        ));
+        let after = now() + LOCKOUT + TimeDelta::seconds(1);
+        assert!(matches!(
+            db.sign_in("li", "correct horse battery", after).unwrap(),
+            SignIn::Accepted(_)
+        ));
+        assert_eq!(db.sign_in("nobody", "x", now()).unwrap(), SignIn::Refused);
+        let trail = db.audit_trail(100).unwrap();
+        assert!(
+            trail
+                .iter()
+                .any(|(_, who, what, _)| who == "li" && what == "account-locked")
+        );
+        assert!(
+            trail
+                .iter()
+                .any(|(_, who, what, _)| who == "nobody" && what == "sign-in-refused")
+        );
+    }
+
+    #[test]
+    fn bad_names_short_passwords_and_twins_are_refused() {
+        let mut db = OfficeDb::open_in_memory().unwrap();
+        assert!(matches!(
+            db.add_account("two words", Role::Viewer, "long enough pw", now()),
+            Err(AccountError::BadName(_))
+        ));
+        assert!(matches!(
+            db.add_account("wang", Role::Grid, "short", now()),
+            Err(AccountError::ShortPassword)
+        ));
+        db.add_account("wang", Role::Grid, "long enough pw", now())
+            .unwrap();
+        assert!(matches!(
+            db.add_account("wang", Role::Viewer, "long enough pw", now()),
+            Err(AccountError::Exists(_))
+        ));
+        assert_eq!(db.accounts().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn each_role_may_do_its_part_of_the_loop() {
+        let answer = Action::Answer { reply: "x".into() };
+        let assign = Action::Assign {
+            handler: "x".into(),
+        };
+        assert!(Role::Council.may(&Action::TickOff) && !Role::Council.may(&answer));
+        assert!(Role::Grid.may(&assign) && Role::Grid.may(&Action::Supervise));
+        assert!(!Role::Grid.may(&Action::TickOff));
+        assert!(Role::Handler.may(&answer) && !Role::Handler.may(&assign));
+        assert!(
+            Role::ALL
+                .iter()
+                .all(|r| r == &Role::Viewer || r.sees_phone())
+        );
+        assert!(!Role::Viewer.may(&Action::Accept) && !Role::Viewer.sees_phone());
+    }
+}
