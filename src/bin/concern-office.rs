@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use concern_kiosk::office::{LimitFlags, ServeOptions, run_serve};
+use concern_kiosk::office::{LimitFlags, ServeOptions, run_serve, run_user_add};
 
 /// The community office's reference receiver for concern-kiosk uploads.
 #[derive(Parser)]
@@ -33,6 +33,28 @@ enum Command {
         #[command(flatten)]
         limits: LimitFlags,
     },
+    /// Board accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Adds an account; the password is asked twice (two lines on standard input when it is
+    /// not a terminal).
+    Add {
+        /// The name the person signs in with.
+        name: String,
+        /// council (accept, re-colour, move, assign, tick off), grid (assign, supervise),
+        /// handler (answer what is assigned to them) or viewer (read, without phone numbers).
+        #[arg(long)]
+        role: String,
+        /// The office's SQLite database file; created when missing.
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,5 +70,8 @@ fn main() -> ExitCode {
             tokens,
             limits,
         }),
+        Command::User {
+            action: UserAction::Add { name, role, db },
+        } => run_user_add(&name, &role, &db),
     }
 }

@@ -30,6 +30,7 @@ mod server;
 mod state;
 mod storage;
 mod tokens;
+mod user_cli;
 mod validation;
 
 /// `GET` this to see the office is up; no token needed (`doctor` calls it).
@@ -55,6 +56,7 @@ pub use tokens::{
     Caller, MAX_KIOSK_ID_CHARS, MAX_TOKENS_FILE_BYTES, MIN_TOKEN_CHARS, STAFF_KIOSK_ID,
     TokenFileError, TokenTable,
 };
+pub use user_cli::{UserCommandError, run_user_add};
 pub use validation::{
     InvalidField, MAX_CATEGORY_CODE_CHARS, MAX_CONCERNS_PER_BATCH, MAX_ECHO_CHARS, MAX_LABEL_CHARS,
     MAX_TICKET_PREFIX_LETTERS, echo,
