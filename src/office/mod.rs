@@ -16,6 +16,7 @@
 //! ```
 
 mod accounts;
+pub mod board;
 mod case_store;
 pub mod cases;
 mod cli;
@@ -29,6 +30,7 @@ mod routes;
 mod server;
 mod state;
 mod storage;
+mod sessions;
 mod tokens;
 mod user_cli;
 mod validation;
@@ -50,7 +52,7 @@ pub use limits::{
 };
 pub use routes::{BODY_READ_TIMEOUT, BUSY_RETRY_AFTER, router};
 pub use server::{serve, serve_until};
-pub use state::Office;
+pub use state::{BoardSettings, DEFAULT_COMMUNITY, Office};
 pub use storage::{StorageError, StoreBatchError, StoredConcern};
 pub use tokens::{
     Caller, MAX_KIOSK_ID_CHARS, MAX_TOKENS_FILE_BYTES, MIN_TOKEN_CHARS, STAFF_KIOSK_ID,

@@ -39,6 +39,7 @@ pub fn router(office: Office) -> Router {
         .route(BATCHES_PATH, post(receive_batch))
         .route(EXPORT_PATH, get(export))
         .route(HEALTH_PATH, get(health))
+        .merge(super::board::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_COMPRESSED_BODY_BYTES))

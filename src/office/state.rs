@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::case_store::{ActError, CaseRecord};
-use super::cases::Action;
+use super::cases::{Action, DEFAULT_FOLLOW_UP_DAYS};
 use super::limits::DEFAULT_MAX_DECOMPRESSIONS;
 use super::storage::{OfficeDb, StorageError, StoredConcern};
 use super::tokens::TokenTable;
+use crate::clock::{Clock, SystemClock};
 use crate::concern::ListKind;
 
 /// The office receiver: its database and its tokens. Cheap to clone; clones share both.
@@ -24,7 +25,30 @@ pub struct Office {
     db: Arc<Mutex<OfficeDb>>,
     tokens: Arc<TokenTable>,
     decodes: Arc<DecodeGate>,
+    clock: Arc<dyn Clock>,
+    board: Arc<BoardSettings>,
 }
+
+/// What the case board needs to know about the community it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardSettings {
+    /// Printed at the top of the two lists.
+    pub community: String,
+    /// How often a red case is followed up (定期跟进).
+    pub follow_up_days: u32,
+}
+
+impl Default for BoardSettings {
+    fn default() -> Self {
+        BoardSettings {
+            community: DEFAULT_COMMUNITY.to_string(),
+            follow_up_days: DEFAULT_FOLLOW_UP_DAYS,
+        }
+    }
+}
+
+/// The community of the reference installation (the seed article's 万家星城社区).
+pub const DEFAULT_COMMUNITY: &str = "万家星城社区";
 
 /// At most so many uploads decoded at once: each may hold tens of MiB while it inflates and
 /// parses, so a crowd of them must wait (503) rather than fill the memory.
@@ -58,7 +82,30 @@ impl Office {
             db: Arc::new(Mutex::new(db)),
             tokens: Arc::new(tokens),
             decodes: DecodeGate::new(DEFAULT_MAX_DECOMPRESSIONS),
+            clock: Arc::new(SystemClock),
+            board: Arc::new(BoardSettings::default()),
         })
+    }
+
+    /// The same office on another clock: tests move time by hand.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Office {
+        self.clock = clock;
+        self
+    }
+
+    /// The same office for another community or follow-up interval.
+    pub fn with_board_settings(mut self, settings: BoardSettings) -> Office {
+        self.board = Arc::new(settings);
+        self
+    }
+
+    /// Now, by the office's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now().with_timezone(&Utc)
+    }
+
+    pub fn board_settings(&self) -> &BoardSettings {
+        &self.board
     }
 
     /// Decodes at most `max` uploads at once (at least one), in this office and every clone

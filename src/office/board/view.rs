@@ -1,0 +1,162 @@
+//! What the board shows, computed from the cases alone: which cases a signed-in account may
+//! see, the filters, the order (overdue first, then due soon, then the rest), the counts at the
+//! top, and the two lists for the property company.
+
+use chrono::{Datelike, Days, NaiveDate};
+use serde::Deserialize;
+
+use crate::concern::{Colour, ListKind};
+use crate::office::accounts::Account;
+use crate::office::case_store::CaseRecord;
+use crate::office::cases::{CaseState, Urgency, community_date};
+
+/// The board's filters, as the form in its header sends them (empty fields mean "any").
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Filters {
+    #[serde(default)]
+    pub colour: String,
+    #[serde(default)]
+    pub list: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub handler: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub kiosk: String,
+    /// Filed on or after this day (YYYY-MM-DD).
+    #[serde(default)]
+    pub from: String,
+    /// Filed on or before this day (YYYY-MM-DD).
+    #[serde(default)]
+    pub until: String,
+    /// A ticket, or the start of one.
+    #[serde(default)]
+    pub ticket: String,
+    /// Which page of the ordered cases, from 1.
+    #[serde(default)]
+    pub page: Option<u32>,
+}
+
+/// How many cases a page of the board lists: a screenful on an office PC, quick on a phone.
+pub const PAGE_SIZE: usize = 50;
+
+impl Filters {
+    fn keeps(&self, record: &CaseRecord) -> bool {
+        let concern = &record.concern.concern;
+        let case = &record.case;
+        let filed = concern.created_at.date_naive();
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        (self.colour.is_empty() || case.colour.code() == self.colour)
+            && (self.list.is_empty() || case.list.code() == self.list)
+            && (self.state.is_empty() || case.state.code() == self.state)
+            && (self.handler.is_empty() || case.handler.as_deref() == Some(self.handler.as_str()))
+            && (self.category.is_empty() || concern.category == self.category)
+            && (self.kiosk.is_empty() || record.concern.kiosk_id == self.kiosk)
+            && day(&self.from).is_none_or(|from| filed >= from)
+            && day(&self.until).is_none_or(|until| filed <= until)
+            && (self.ticket.trim().is_empty()
+                || concern
+                    .ticket
+                    .to_uppercase()
+                    .starts_with(&self.ticket.trim().to_uppercase()))
+    }
+}
+
+/// The cases `account` may see: a handler only those assigned to them.
+pub fn visible_to<'a>(account: &Account, cases: &'a [CaseRecord]) -> Vec<&'a CaseRecord> {
+    cases
+        .iter()
+        .filter(|record| {
+            !account.role.sees_only_own_cases()
+                || record.case.handler.as_deref() == Some(account.name.as_str())
+        })
+        .collect()
+}
+
+/// The cases the filters keep, overdue first, then due soon, then the rest, then settled;
+/// within each, the earliest deadline first, then the oldest concern.
+pub fn ordered<'a>(
+    cases: &[&'a CaseRecord],
+    filters: &Filters,
+    today: NaiveDate,
+    follow_up_days: u32,
+) -> Vec<&'a CaseRecord> {
+    let mut kept: Vec<&CaseRecord> = cases.iter().copied().filter(|r| filters.keeps(r)).collect();
+    kept.sort_by_key(|record| {
+        let case = &record.case;
+        (
+            case.urgency(today, follow_up_days),
+            case.deadline(follow_up_days).date(),
+            record.concern.concern.created_at,
+        )
+    });
+    kept
+}
+
+/// The counts at the top of the board.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub new_today: usize,
+    pub open_green: usize,
+    pub open_orange: usize,
+    pub open_red: usize,
+    pub overdue: usize,
+    pub settled_this_week: usize,
+    /// Share of answered green and orange cases whose first answer came by the receipt's
+    /// date, in whole percent; `None` before any answer.
+    pub on_time_percent: Option<u32>,
+}
+
+/// The counts of `cases` on `today` (the community's day); the week starts on Monday.
+pub fn counts(cases: &[&CaseRecord], today: NaiveDate, follow_up_days: u32) -> Counts {
+    let monday = today
+        .checked_sub_days(Days::new(u64::from(today.weekday().num_days_from_monday())))
+        .unwrap_or(today);
+    let mut counts = Counts::default();
+    let (mut answered, mut on_time) = (0usize, 0usize);
+    for record in cases {
+        let case = &record.case;
+        if community_date(case.filing.received_at) == today {
+            counts.new_today += 1;
+        }
+        if case.state.is_open() {
+            match case.colour {
+                Colour::Green => counts.open_green += 1,
+                Colour::Orange => counts.open_orange += 1,
+                Colour::Red => counts.open_red += 1,
+            }
+        }
+        if case.urgency(today, follow_up_days) == Urgency::Overdue {
+            counts.overdue += 1;
+        }
+        if case.state == CaseState::TickedOff
+            && case.ticked_off_at.is_some_and(|at| community_date(at) >= monday)
+        {
+            counts.settled_this_week += 1;
+        }
+        if case.colour != Colour::Red
+            && let Some(kept) = case.answered_on_time()
+        {
+            answered += 1;
+            on_time += usize::from(kept);
+        }
+    }
+    counts.on_time_percent = (answered > 0)
+        .then(|| u32::try_from(on_time * 100 / answered).unwrap_or(100));
+    counts
+}
+
+/// The cases the council has taken on (accepted, not yet ticked off) on one of its two lists,
+/// oldest first: what the property company is handed.
+pub fn list_cases<'a>(cases: &'a [CaseRecord], list: ListKind) -> Vec<&'a CaseRecord> {
+    let mut kept: Vec<&CaseRecord> = cases
+        .iter()
+        .filter(|r| {
+            r.case.list == list && r.case.state.is_open() && r.case.state != CaseState::New
+        })
+        .collect();
+    kept.sort_by_key(|r| r.concern.concern.created_at);
+    kept
+}
