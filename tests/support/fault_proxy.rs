@@ -287,9 +287,9 @@ impl FaultProxy {
         self.shared.lock().once.push_back(mode);
     }
 
-    /// Every request handled so far, in the order the proxy finished with them. A request
-    /// appears once the proxy is done with it (for a delayed one: after the delay, or when the
-    /// client has gone).
+    /// Every request handled so far, in the order their outcomes were settled. A request
+    /// appears before its answer is passed on, so a client that has its answer finds it here;
+    /// a delayed one appears after the delay, or when the client has gone.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().records.clone()
     }
@@ -680,68 +680,77 @@ async fn serve_connection(shared: Arc<Shared>, id: u64, stream: TcpStream, upstr
             shared: &shared,
             record: Some(request.record.clone()),
         };
-        let (outcome, keep_open) =
-            handle(&mode, &request, &mut client, &mut office, upstream).await;
-        pending.finish(outcome);
+        let keep_open = handle(&mode, &request, &mut client, &mut office, upstream, pending).await;
         if !keep_open {
             return;
         }
     }
 }
 
-/// Does what `mode` says with one request. Returns the outcome and whether the client
-/// connection stays open for another request.
+/// Does what `mode` says with one request and records it with its outcome through `pending`.
+/// Returns whether the client connection stays open for another request.
 async fn handle(
     mode: &Mode,
     request: &Request,
     client: &mut BufReader<TcpStream>,
     office: &mut Option<BufReader<TcpStream>>,
     upstream: SocketAddr,
-) -> (Outcome, bool) {
-    let failed = |error| (Outcome::UpstreamFailed { error }, false);
+    pending: Pending<'_>,
+) -> bool {
+    let failed = |pending: Pending<'_>, error| {
+        pending.finish(Outcome::UpstreamFailed { error });
+        false
+    };
     match mode {
-        Mode::Refuse | Mode::HangUp => (Outcome::Refused, false),
+        Mode::Refuse | Mode::HangUp => {
+            pending.finish(Outcome::Refused);
+            false
+        }
         Mode::Respond {
             status,
             headers,
             body,
         } => {
             let bytes = response_bytes(*status, headers, body, request.record.method == "HEAD");
+            // Recorded before the answer goes out: a client that has its answer, and the test
+            // that drives it, must find the request recorded.
+            pending.finish(Outcome::Responded { status: *status });
             let written = client.write_all(&bytes).await.is_ok();
-            let keep_open =
-                written && request.keep_alive && !has_token(headers, "connection", "close");
-            (Outcome::Responded { status: *status }, keep_open)
+            written && request.keep_alive && !has_token(headers, "connection", "close")
         }
         Mode::PassThrough => match exchange(office, upstream, request).await {
             Ok(response) => {
+                // Before the answer goes out, as for `Respond`.
+                pending.finish(Outcome::Forwarded {
+                    status: response.status,
+                });
                 let written = client.write_all(&response.raw).await.is_ok();
-                let keep_open = written && request.keep_alive && response.keep_alive;
-                let status = response.status;
-                (Outcome::Forwarded { status }, keep_open)
+                written && request.keep_alive && response.keep_alive
             }
-            Err(error) => failed(error),
+            Err(error) => failed(pending, error),
         },
         Mode::DropAfterUpstreamReplied => match exchange(office, upstream, request).await {
             // Returning "do not keep open" closes the client connection with nothing written.
             Ok(response) => {
                 let status = response.status;
-                (Outcome::DroppedAfterUpstreamReplied { status }, false)
+                pending.finish(Outcome::DroppedAfterUpstreamReplied { status });
+                false
             }
-            Err(error) => failed(error),
+            Err(error) => failed(pending, error),
         },
         Mode::DelayResponse(delay) => match exchange(office, upstream, request).await {
             Ok(response) => {
                 let delivered = !client_left_during(client, *delay).await
                     && client.write_all(&response.raw).await.is_ok();
-                let keep_open = delivered && request.keep_alive && response.keep_alive;
-                let outcome = Outcome::Delayed {
+                // Only after the write, which decides `delivered`.
+                pending.finish(Outcome::Delayed {
                     status: response.status,
                     delay: *delay,
                     delivered,
-                };
-                (outcome, keep_open)
+                });
+                delivered && request.keep_alive && response.keep_alive
             }
-            Err(error) => failed(error),
+            Err(error) => failed(pending, error),
         },
     }
 }
