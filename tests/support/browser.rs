@@ -32,13 +32,14 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// that both are the same on every machine.
 pub const WINDOW: (u32, u32) = (1280, 900);
 
-/// How long chromedriver may take to print its port and answer `/status`. It takes a few
-/// milliseconds here; the margin is for a CI machine busy compiling, and the wait only ends a
-/// driver that will never come up.
+/// How long chromedriver may take to print its port and answer `/status`. It takes under 50 ms
+/// here; the margin is for a CI machine busy compiling, and the wait only ends a driver that will
+/// never come up.
 const DRIVER_START_PATIENCE: Duration = Duration::from_secs(30);
 
 /// How long opening a session may take: chromedriver starts Chromium, which opens its first tab.
-/// About a second here; Chromium is a large program to load from a cold disk on 2 busy cores.
+/// 3 to 8 s here with two browsers starting at once on 2 cores that are also compiling; the
+/// margin is for a slower machine, and the wait only ends a Chromium that will never answer.
 const SESSION_PATIENCE: Duration = Duration::from_secs(60);
 
 /// How long a page may take to load, and how long the helpers wait for an element to appear. The
@@ -70,6 +71,7 @@ impl Browser {
     pub async fn start() -> Browser {
         let started = Instant::now();
         let driver = Driver::start();
+        let driver_ready = started.elapsed();
         let profile = tempfile::tempdir().expect("a temporary folder for the Chromium profile");
         let mut builder = ClientBuilder::new(HttpConnector::new());
         builder.capabilities(capabilities(profile.path()));
@@ -106,8 +108,8 @@ impl Browser {
             .unwrap_or_else(|e| panic!("set the page load timeout: {e}"));
         browser.fit_viewport().await;
         eprintln!(
-            "browser: chromedriver and Chromium ready in {:?}",
-            started.elapsed()
+            "browser: chromedriver answered in {driver_ready:?}, Chromium was ready {:?} later",
+            started.elapsed() - driver_ready
         );
         browser
     }
