@@ -16,7 +16,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use support::fault_proxy::{FaultProxy, Mode, Outcome, Recorded};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Generous, because CI machines are slow; waits end as soon as the condition holds.
@@ -113,6 +113,49 @@ fn outcomes(seen: &[Recorded]) -> Vec<Outcome> {
 
 fn connections(seen: &[Recorded]) -> Vec<u64> {
     seen.iter().map(|request| request.connection).collect()
+}
+
+/// An office, a proxy in front of it, and a client whose kept-alive connection through the
+/// proxy has delivered `batch-1`, for the office to go down on.
+async fn one_batch_through() -> (Office, FaultProxy, reqwest::Client) {
+    let office = Office::start().await;
+    let proxy = FaultProxy::start(office.addr).unwrap();
+    let client = reqwest::Client::new();
+    assert_eq!(
+        upload(&client, &proxy, "batch-1").await.unwrap().status(),
+        200
+    );
+    (office, proxy, client)
+}
+
+/// After [`one_batch_through`] and the office going down: `batch-2` fails on the client's
+/// kept-alive connection, which went down with the office, then goes through once the office
+/// is back on the same port. Returns what the proxy recorded: the two batches, and nothing of
+/// the attempts while the office was down.
+async fn back_up_for_batch_2(
+    office: &Office,
+    proxy: &FaultProxy,
+    client: &reqwest::Client,
+    addr: SocketAddr,
+) -> Vec<Recorded> {
+    upload(client, proxy, "batch-2").await.unwrap_err();
+    assert_eq!(office.count(), 1);
+
+    proxy.set_mode(Mode::PassThrough);
+    assert_eq!(proxy.addr(), addr);
+    let response = upload(client, proxy, "batch-2").await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(office.count(), 2);
+
+    let seen = proxy.wait_for_requests(2, WAIT).await.unwrap();
+    assert_eq!(
+        outcomes(&seen),
+        [
+            Outcome::Forwarded { status: 200 },
+            Outcome::Forwarded { status: 200 }
+        ]
+    );
+    seen
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,14 +352,8 @@ async fn respond_answers_without_the_office() {
 
 #[tokio::test]
 async fn refuse_refuses_connections_and_the_same_port_comes_back() {
-    let office = Office::start().await;
-    let proxy = FaultProxy::start(office.addr).unwrap();
+    let (office, proxy, client) = one_batch_through().await;
     let addr = proxy.addr();
-    let client = reqwest::Client::new();
-    assert_eq!(
-        upload(&client, &proxy, "batch-1").await.unwrap().status(),
-        200
-    );
 
     proxy.set_mode(Mode::Refuse);
     let error = TcpStream::connect(addr).await.unwrap_err();
@@ -335,24 +372,8 @@ async fn refuse_refuses_connections_and_the_same_port_comes_back() {
         "took {:?}",
         started.elapsed()
     );
-    // The kiosk's kept-alive connection went down with the office.
-    upload(&client, &proxy, "batch-2").await.unwrap_err();
-    assert_eq!(office.count(), 1);
 
-    proxy.set_mode(Mode::PassThrough);
-    assert_eq!(proxy.addr(), addr);
-    let response = upload(&client, &proxy, "batch-2").await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(office.count(), 2);
-
-    let seen = proxy.wait_for_requests(2, WAIT).await.unwrap();
-    assert_eq!(
-        outcomes(&seen),
-        [
-            Outcome::Forwarded { status: 200 },
-            Outcome::Forwarded { status: 200 }
-        ]
-    );
+    let seen = back_up_for_batch_2(&office, &proxy, &client, addr).await;
     assert_eq!(seen[1].header("Idempotency-Key"), Some("batch-2"));
 }
 
@@ -399,6 +420,43 @@ async fn refuse_cuts_a_request_in_flight() {
 }
 
 #[tokio::test]
+async fn hang_up_accepts_counts_and_resets_every_connection_until_the_office_is_back() {
+    let (office, proxy, client) = one_batch_through().await;
+    let addr = proxy.addr();
+
+    proxy.set_mode(Mode::HangUp);
+    // Unlike Refuse, the connection is made, then reset without a byte; so soon that the reset
+    // may be what connecting reports already.
+    let reset = match TcpStream::connect(addr).await {
+        Ok(mut stream) => stream.read(&mut [0; 1]).await.map(drop),
+        Err(error) => Err(error),
+    };
+    assert!(
+        matches!(&reset, Err(error) if error.kind() == ErrorKind::ConnectionReset),
+        "{reset:?}"
+    );
+    assert_eq!(proxy.hung_up(), 1);
+    // A client with no connection yet: one attempt, one count.
+    upload(&reqwest::Client::new(), &proxy, "batch-2")
+        .await
+        .unwrap_err();
+    assert_eq!(proxy.hung_up(), 2);
+
+    back_up_for_batch_2(&office, &proxy, &client, addr).await;
+    let hung_up = proxy.hung_up();
+    let fresh = reqwest::Client::new();
+    assert_eq!(
+        upload(&fresh, &proxy, "batch-3").await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        proxy.hung_up(),
+        hung_up,
+        "a served connection is not counted"
+    );
+}
+
+#[tokio::test]
 async fn wait_for_requests_gives_up_and_dropping_the_proxy_stops_it() {
     let office = Office::start().await;
     let proxy = FaultProxy::start(office.addr).unwrap();
@@ -423,6 +481,13 @@ async fn wait_for_requests_gives_up_and_dropping_the_proxy_stops_it() {
 fn refuse_cannot_be_queued_for_one_request() {
     let proxy = FaultProxy::start("127.0.0.1:1".parse().unwrap()).unwrap();
     proxy.queue_once(Mode::Refuse);
+}
+
+#[test]
+#[should_panic(expected = "cannot be queued")]
+fn hang_up_cannot_be_queued_for_one_request() {
+    let proxy = FaultProxy::start("127.0.0.1:1".parse().unwrap()).unwrap();
+    proxy.queue_once(Mode::HangUp);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-//! Tests of the printer emulator in `tests/support/printer_emulator.rs` itself: its decoder on
+//! Tests of the printer emulator in `tests/support/printer_emulator/` itself: its decoder on
 //! hand-built ESC/POS streams, and the live emulator over a real pseudo-terminal pair (status
 //! answers, faults, XON/XOFF, a small receive buffer, unplugging).
 

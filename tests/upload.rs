@@ -7,11 +7,12 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, TimeDelta};
+use chrono::{DateTime, FixedOffset, NaiveTime, TimeDelta};
 use concern_kiosk::clock::{Clock, ManualClock};
 use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::store::Store;
 use concern_kiosk::upload::office_client::HttpOffice;
+use concern_kiosk::upload::schedule::Schedule;
 use concern_kiosk::upload::uploader::{BatchOutcome, RoundMode, RoundReport, Uploader};
 use concern_kiosk::upload::uploader_from_config;
 use support::TestKiosk;
@@ -291,26 +292,74 @@ fn a_401_rejects_the_batch_keeps_every_concern_and_waits_for_staff() {
 #[test]
 fn an_office_down_for_a_week_gets_everything_when_it_comes_back() {
     let mut bench = Bench::new(40, |_| {});
-    bench.proxy.set_mode(Mode::Refuse);
+    // Down behind a front end that still takes connections: a refused connection is the
+    // kernel's answer, which the proxy never sees, so only this way is every attempt counted.
+    bench.proxy.set_mode(Mode::HangUp);
     let config = bench.kiosk.load_config();
+    let schedule = Schedule::from_config(&config);
+    // The reference config's timetable, which the bounds on the attempts below are worked out
+    // from.
+    let time = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    assert_eq!(
+        (
+            schedule.every_minutes,
+            schedule.active_hours.start,
+            schedule.active_hours.end,
+            schedule.closing
+        ),
+        (30, time(7, 0), time(21, 0), time(17, 30))
+    );
     let (mut second_store, _) = Store::open(&config.kiosk.data_dir, bench.clock.now()).unwrap();
-    // A week of half-hour rounds, with residents filing concerns every day meanwhile.
-    let week = 7 * 24 * 2;
-    for step in 0..week {
-        bench.clock.advance(TimeDelta::minutes(30));
-        if step % 48 == 0 {
-            file_concerns(&mut second_store, &config, 5, bench.clock.now());
+    // A week of the schedule's rounds, with residents filing concerns every day meanwhile.
+    let mut rounds = 0;
+    let mut attempts = 0;
+    for _ in 0..7 {
+        file_concerns(&mut second_store, &config, 5, bench.clock.now());
+        let day_ends = bench.clock.now() + TimeDelta::days(1);
+        loop {
+            let now = bench.clock.now();
+            let next = schedule.next_round_after(now.naive_local());
+            let next = next.and_local_timezone(*now.offset()).unwrap();
+            if next > day_ends {
+                break;
+            }
+            bench.clock.set(next);
+            let hung_up = bench.proxy.hung_up();
+            let report = bench.round(RoundMode::Scheduled);
+            assert_eq!(delivered(&report), 0);
+            rounds += 1;
+            // One attempt when the backoff is over, none while it lasts: never more, as a
+            // failed batch ends the round.
+            match &report.batches[..] {
+                [BatchOutcome::WillRetry { at, .. }] => {
+                    attempts += 1;
+                    assert_eq!(bench.proxy.hung_up(), hung_up + 1, "{report:#?}");
+                    // backoff.rs: a random share of 30 s doubled for each failed attempt
+                    // before, up to 30 minutes.
+                    let ceiling =
+                        TimeDelta::seconds(30 << (attempts - 1).min(6)).min(TimeDelta::minutes(30));
+                    assert!(
+                        next <= *at && *at <= next + ceiling,
+                        "attempt {attempts} at {next}: retry at {at}, past the ceiling {ceiling}"
+                    );
+                }
+                [BatchOutcome::NotDue { .. }] => assert_eq!(bench.proxy.hung_up(), hung_up),
+                other => panic!("{other:#?}"),
+            }
         }
-        let report = bench.round(RoundMode::Scheduled);
-        assert_eq!(delivered(&report), 0);
     }
     assert_eq!(bench.office.concern_counts().0, 0);
     assert_eq!(bench.pending(), 75);
-    // Backoff keeps the attempts near one per round at most: the office is not hammered.
-    let attempts = bench.proxy.requests().len();
-    assert!(
-        attempts == 0,
-        "a refused connection reaches no HTTP: {attempts}"
+    // The bounds (schedule.rs): rounds every 30 minutes inside 07:00-21:00 (07:00 to 20:30, 28
+    // of them) and one a minute after closing at 17:30, so 29 in every 24 hours and none at
+    // night. No backoff wait is longer than the 30 minutes between two rounds, so only the 17:31
+    // round can find the wait of the 17:30 attempt still running: 28 or 29 attempts a day.
+    assert_eq!(rounds, 7 * 29);
+    assert!((7 * 28..=7 * 29).contains(&attempts), "{attempts} attempts");
+    assert_eq!(
+        bench.proxy.hung_up(),
+        attempts,
+        "every attempt reached the office's door"
     );
 
     bench.proxy.set_mode(Mode::PassThrough);

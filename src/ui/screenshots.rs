@@ -178,10 +178,15 @@ pub fn screenshots(config: &Config, out: &Path, size: (u32, u32)) -> Result<(), 
     for lang in [Lang::ZhCn, Lang::En] {
         let mut number = 0;
         let k = kiosk.kiosk();
-        k.invoke_finish();
-        if lang != config.default_lang() {
-            k.invoke_toggle_language();
-        }
+        // Finishing goes back to Home in the kiosk's first language, so each return there
+        // switches to the language being shot again.
+        let home = || {
+            k.invoke_finish();
+            if lang != config.default_lang() {
+                k.invoke_toggle_language();
+            }
+        };
+        home();
         let mut shot = |name: &str| -> anyhow::Result<()> {
             written += 1;
             number += 1;
@@ -234,7 +239,7 @@ pub fn screenshots(config: &Config, out: &Path, size: (u32, u32)) -> Result<(), 
         kiosk
             .controller
             .printer_status_changed(PrinterStatus::Ready);
-        k.invoke_finish();
+        home();
         k.invoke_open_staff();
         for digit in super::staff::DEMO_PIN.chars() {
             k.invoke_pin_digit(digit.to_string().into());

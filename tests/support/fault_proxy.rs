@@ -14,11 +14,12 @@
 //!   would make the proxy's delays and time limits jump ahead. Plain `#[test]`s that run the
 //!   kiosk as a child process can use it too. Every method can be called from any thread,
 //!   inside or outside a runtime; the few that wait do so on the proxy's thread.
-//! * It understands just enough HTTP/1.1 to find where messages end: the request line, headers
-//!   and a `Content-Length` or chunked body; responses framed by `Content-Length`, `chunked` or
-//!   the end of the connection, none for `HEAD`, 204 and 304; interim 1xx responses are passed
-//!   on. Bytes are forwarded exactly as received, never re-encoded. Not supported: pipelining
-//!   (reqwest never pipelines), `Expect: 100-continue` (reqwest never sends it) and upgrades.
+//! * It understands just enough HTTP/1.1 (`fault_proxy/http.rs`) to find where messages end: the
+//!   request line, headers and a `Content-Length` or chunked body; responses framed by
+//!   `Content-Length`, `chunked` or the end of the connection, none for `HEAD`, 204 and 304;
+//!   interim 1xx responses are passed on. Bytes are forwarded exactly as received, never
+//!   re-encoded. Not supported: pipelining (reqwest never pipelines), `Expect: 100-continue`
+//!   (reqwest never sends it) and upgrades.
 //! * Keep-alive: each client connection gets its own connection to the office, opened at its
 //!   first forwarded request and reused for the next ones, so the office sees the same pattern
 //!   of connections the kiosk makes. Either side asking for `Connection: close` (or a response
@@ -38,12 +39,18 @@
 //!   `EADDRINUSE` (also with `SO_REUSEADDR`) unless it comes from the same user and sets
 //!   `SO_REUSEPORT`. Checked on Linux 6.18; the self-test toggles it 50 times. Going down also
 //!   closes every open connection, like the office's process dying.
+//! * The kernel sends those refusals, so the proxy never sees them and cannot count them.
+//!   [`Mode::HangUp`] is the office down behind something that still accepts connections: the
+//!   proxy accepts each one, counts it ([`FaultProxy::hung_up`]) and resets it unread, so a
+//!   test can tell how often a kiosk tried while the office was away.
 //! * Bounded: reads have size limits and time limits (an idle client connection is closed
 //!   after [`CLIENT_IDLE`]), every wait has a timeout, and dropping the [`FaultProxy`] stops
 //!   its thread, closing the port and every connection.
 
 // Each test binary that includes `tests/support` uses a different part of this module.
 #![allow(dead_code)]
+
+mod http;
 
 use std::collections::VecDeque;
 use std::io;
@@ -53,20 +60,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc as std_mpsc};
 use std::thread;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::runtime::Handle;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep, timeout, timeout_at};
 
-/// Longest message head (start line and header fields, or a chunked body's trailer).
-const HEAD_LIMIT: usize = 64 * 1024;
-/// Largest body the proxy reads. Far above the office's 4 MiB limit, so an oversized upload
-/// still reaches the office and is refused there, as it would be without the proxy.
-const BODY_LIMIT: u64 = 64 * 1024 * 1024;
-/// Longest chunk-size line of a chunked body (hex size plus extensions).
-const CHUNK_LINE_LIMIT: usize = 4096;
+use self::http::{has_token, header, read_request, read_response, response_bytes};
+
 /// How long a client connection may take to deliver its next request. Longer than reqwest's
 /// 90 s pool idle timeout, so the kiosk, not the proxy, closes idle keep-alive connections, as
 /// with the office (hyper's server does not close them either).
@@ -78,8 +80,6 @@ const UPSTREAM_RESPONSE: Duration = Duration::from_secs(120);
 /// How long a caller waits for the proxy's thread to start or to open or close the port.
 const CONTROL_WAIT: Duration = Duration::from_secs(10);
 const BACKLOG: u32 = 1024;
-/// Interim (1xx) responses passed on before the final one, at most.
-const MAX_INTERIM: usize = 8;
 
 /// What the proxy does with a request. A mode is taken when a request has been read
 /// completely, so changing it never affects a request already being handled.
@@ -105,6 +105,11 @@ pub enum Mode {
     /// Only as a standing mode ([`FaultProxy::set_mode`]), as it is a state of the office, not
     /// an answer to one request.
     Refuse,
+    /// The office is down behind a front end that still takes connections (a load balancer or
+    /// reverse proxy with nothing behind it): each new connection is accepted, counted in
+    /// [`FaultProxy::hung_up`] and closed at once with a reset, before a byte of it is read;
+    /// open connections are closed. Standing mode only, like [`Mode::Refuse`].
+    HangUp,
 }
 
 impl Mode {
@@ -140,7 +145,7 @@ pub enum Outcome {
     /// Answered by the proxy itself ([`Mode::Respond`]); the office never saw it.
     Responded { status: u16 },
     /// Arrived on a connection that was still open when the office went down
-    /// ([`Mode::Refuse`]); the connection was closed without an answer.
+    /// ([`Mode::Refuse`], [`Mode::HangUp`]); the connection was closed without an answer.
     Refused,
     /// The office went down ([`Mode::Refuse`]) while the proxy was handling this request; the
     /// connection was closed. Whether the office saw it depends on how far it had got.
@@ -209,6 +214,7 @@ impl FaultProxy {
                 standing: Mode::PassThrough,
                 once: VecDeque::new(),
                 records: Vec::new(),
+                hung_up: 0,
             }),
             recorded: Notify::new(),
         });
@@ -250,38 +256,48 @@ impl FaultProxy {
     }
 
     /// Makes `mode` the standing mode for every request read from now on, and discards modes
-    /// queued with [`queue_once`](Self::queue_once). Switching to [`Mode::Refuse`] returns
-    /// once the port refuses connections and every open connection is closed; switching
-    /// away from it returns once the port accepts again.
+    /// queued with [`queue_once`](Self::queue_once). Switching to [`Mode::Refuse`] or
+    /// [`Mode::HangUp`] returns once new connections are refused or hung up on and every open
+    /// connection is closed; switching away from them returns once the port accepts again.
     pub fn set_mode(&self, mode: Mode) {
-        let open = mode != Mode::Refuse;
+        let port = match mode {
+            Mode::Refuse => Port::Refusing,
+            Mode::HangUp => Port::HangingUp,
+            _ => Port::Serving,
+        };
         {
             let mut state = self.shared.lock();
             state.standing = mode;
             state.once.clear();
         }
-        self.command_door(open);
+        self.command_door(port);
     }
 
     /// Queues `mode` for exactly one request: the next request not claimed by an earlier
     /// queued mode gets it; once the queue is empty the standing mode applies again. So
     /// `queue_once(Mode::respond(503, …))` means "the next request gets 503, then as before".
     ///
-    /// Panics for [`Mode::Refuse`] (see there).
+    /// Panics for [`Mode::Refuse`] and [`Mode::HangUp`] (see there).
     pub fn queue_once(&self, mode: Mode) {
         assert!(
-            mode != Mode::Refuse,
-            "Mode::Refuse cannot be queued for one request: the office is down until told \
-             otherwise, so use set_mode(Mode::Refuse) and later set_mode(...) again"
+            !matches!(mode, Mode::Refuse | Mode::HangUp),
+            "Mode::{mode:?} cannot be queued for one request: the office is down until told \
+             otherwise, so use set_mode(Mode::{mode:?}) and later set_mode(...) again"
         );
         self.shared.lock().once.push_back(mode);
     }
 
-    /// Every request handled so far, in the order the proxy finished with them. A request
-    /// appears once the proxy is done with it (for a delayed one: after the delay, or when the
-    /// client has gone).
+    /// Every request handled so far, in the order their outcomes were settled. A request
+    /// appears before its answer is passed on, so a client that has its answer finds it here;
+    /// a delayed one appears after the delay, or when the client has gone.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().records.clone()
+    }
+
+    /// How many connections [`Mode::HangUp`] has accepted and reset so far. Each is counted
+    /// before it is reset, so a client that has seen the reset finds it counted.
+    pub fn hung_up(&self) -> usize {
+        self.shared.lock().hung_up
     }
 
     /// Waits until at least `n` requests have been handled, and returns them all (see
@@ -331,20 +347,24 @@ impl FaultProxy {
             })
     }
 
-    /// Opens or closes the port on the proxy's thread, which owns the listener, and waits
-    /// until that is done so the test can rely on it right away.
-    fn command_door(&self, open: bool) {
+    /// Sets what the port does with new connections on the proxy's thread, which owns the
+    /// listener, and waits until that is done so the test can rely on it right away.
+    fn command_door(&self, port: Port) {
         let (done_tx, done_rx) = std_mpsc::channel();
         let sent = self.commands.as_ref().is_some_and(|commands| {
             commands
                 .send(DoorCommand {
-                    open,
+                    port,
                     done: done_tx,
                 })
                 .is_ok()
         });
         assert!(sent, "the fault proxy's thread has stopped");
-        let action = if open { "open" } else { "close" };
+        let action = if port == Port::Refusing {
+            "close"
+        } else {
+            "open"
+        };
         match done_rx.recv_timeout(CONTROL_WAIT) {
             Ok(Ok(())) => {}
             Ok(Err(error)) => panic!("the fault proxy could not {action} {}: {error}", self.addr),
@@ -378,6 +398,8 @@ struct State {
     standing: Mode,
     once: VecDeque<Mode>,
     records: Vec<Recorded>,
+    /// Connections accepted and reset under [`Mode::HangUp`].
+    hung_up: usize,
 }
 
 impl Shared {
@@ -424,8 +446,19 @@ async fn wait_for_records(
     }
 }
 
+/// What the port does with a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Port {
+    /// Serves it: the office is up.
+    Serving,
+    /// Never sees it: the kernel refuses it ([`Mode::Refuse`]).
+    Refusing,
+    /// Accepts it, counts it and resets it ([`Mode::HangUp`]).
+    HangingUp,
+}
+
 struct DoorCommand {
-    open: bool,
+    port: Port,
     done: std_mpsc::Sender<io::Result<()>>,
 }
 
@@ -532,24 +565,28 @@ async fn accept_loop(
 ) {
     let mut connections = JoinSet::new();
     let mut next_id = 0;
+    let mut port = Port::Serving;
     loop {
         tokio::select! {
             command = commands.recv() => {
                 // `None`: the `FaultProxy` was dropped.
-                let Some(DoorCommand { open, done }) = command else { return };
-                let result = if open {
-                    door.open()
+                let Some(DoorCommand { port: wanted, done }) = command else { return };
+                let result = if wanted == Port::Refusing {
+                    door.close()
                 } else {
-                    let result = door.close();
+                    door.open()
+                };
+                if wanted != Port::Serving {
                     // An office that goes down takes its open connections with it. Aborted
                     // tasks finish at once, so this drain is short.
                     connections.abort_all();
                     while connections.join_next().await.is_some() {}
-                    result
-                };
+                }
+                port = wanted;
                 let _ = done.send(result);
             }
             accepted = door.accept() => match accepted {
+                Ok(stream) if port == Port::HangingUp => hang_up(&shared, stream),
                 Ok(stream) => {
                     next_id += 1;
                     connections.spawn(serve_connection(
@@ -569,6 +606,16 @@ async fn accept_loop(
             // Reaps finished connections so the set does not grow over a long test.
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
+    }
+}
+
+/// Resets a connection unread, counting it first (see [`FaultProxy::hung_up`]).
+fn hang_up(shared: &Shared, stream: TcpStream) {
+    shared.lock().hung_up += 1;
+    // Without a zero linger, closing a connection whose request has not arrived yet would end
+    // it with FIN, an orderly close; the reset is the same answer whatever the timing.
+    if let Err(error) = stream.set_zero_linger() {
+        eprintln!("fault proxy: hanging up: {error}");
     }
 }
 
@@ -633,68 +680,77 @@ async fn serve_connection(shared: Arc<Shared>, id: u64, stream: TcpStream, upstr
             shared: &shared,
             record: Some(request.record.clone()),
         };
-        let (outcome, keep_open) =
-            handle(&mode, &request, &mut client, &mut office, upstream).await;
-        pending.finish(outcome);
+        let keep_open = handle(&mode, &request, &mut client, &mut office, upstream, pending).await;
         if !keep_open {
             return;
         }
     }
 }
 
-/// Does what `mode` says with one request. Returns the outcome and whether the client
-/// connection stays open for another request.
+/// Does what `mode` says with one request and records it with its outcome through `pending`.
+/// Returns whether the client connection stays open for another request.
 async fn handle(
     mode: &Mode,
     request: &Request,
     client: &mut BufReader<TcpStream>,
     office: &mut Option<BufReader<TcpStream>>,
     upstream: SocketAddr,
-) -> (Outcome, bool) {
-    let failed = |error| (Outcome::UpstreamFailed { error }, false);
+    pending: Pending<'_>,
+) -> bool {
+    let failed = |pending: Pending<'_>, error| {
+        pending.finish(Outcome::UpstreamFailed { error });
+        false
+    };
     match mode {
-        Mode::Refuse => (Outcome::Refused, false),
+        Mode::Refuse | Mode::HangUp => {
+            pending.finish(Outcome::Refused);
+            false
+        }
         Mode::Respond {
             status,
             headers,
             body,
         } => {
             let bytes = response_bytes(*status, headers, body, request.record.method == "HEAD");
+            // Recorded before the answer goes out: a client that has its answer, and the test
+            // that drives it, must find the request recorded.
+            pending.finish(Outcome::Responded { status: *status });
             let written = client.write_all(&bytes).await.is_ok();
-            let keep_open =
-                written && request.keep_alive && !has_token(headers, "connection", "close");
-            (Outcome::Responded { status: *status }, keep_open)
+            written && request.keep_alive && !has_token(headers, "connection", "close")
         }
         Mode::PassThrough => match exchange(office, upstream, request).await {
             Ok(response) => {
+                // Before the answer goes out, as for `Respond`.
+                pending.finish(Outcome::Forwarded {
+                    status: response.status,
+                });
                 let written = client.write_all(&response.raw).await.is_ok();
-                let keep_open = written && request.keep_alive && response.keep_alive;
-                let status = response.status;
-                (Outcome::Forwarded { status }, keep_open)
+                written && request.keep_alive && response.keep_alive
             }
-            Err(error) => failed(error),
+            Err(error) => failed(pending, error),
         },
         Mode::DropAfterUpstreamReplied => match exchange(office, upstream, request).await {
             // Returning "do not keep open" closes the client connection with nothing written.
             Ok(response) => {
                 let status = response.status;
-                (Outcome::DroppedAfterUpstreamReplied { status }, false)
+                pending.finish(Outcome::DroppedAfterUpstreamReplied { status });
+                false
             }
-            Err(error) => failed(error),
+            Err(error) => failed(pending, error),
         },
         Mode::DelayResponse(delay) => match exchange(office, upstream, request).await {
             Ok(response) => {
                 let delivered = !client_left_during(client, *delay).await
                     && client.write_all(&response.raw).await.is_ok();
-                let keep_open = delivered && request.keep_alive && response.keep_alive;
-                let outcome = Outcome::Delayed {
+                // Only after the write, which decides `delivered`.
+                pending.finish(Outcome::Delayed {
                     status: response.status,
                     delay: *delay,
                     delivered,
-                };
-                (outcome, keep_open)
+                });
+                delivered && request.keep_alive && response.keep_alive
             }
-            Err(error) => failed(error),
+            Err(error) => failed(pending, error),
         },
     }
 }
@@ -766,405 +822,4 @@ async fn client_left_during(client: &mut BufReader<TcpStream>, delay: Duration) 
             }
         },
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Just enough HTTP/1.1
-// ---------------------------------------------------------------------------------------------
-
-/// How a message's body is delimited (RFC 9112, section 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Framing {
-    Empty,
-    Length(u64),
-    Chunked,
-    UntilClose,
-}
-
-struct Head {
-    raw: Vec<u8>,
-    start_line: String,
-    headers: Vec<(String, String)>,
-}
-
-/// Reads the next request; `None` if the connection closed before its first byte.
-async fn read_request<R>(reader: &mut R, connection: u64) -> io::Result<Option<Request>>
-where
-    R: AsyncBufRead + Unpin,
-{
-    let Some(head) = read_head(reader).await? else {
-        return Ok(None);
-    };
-    let parts: Vec<&str> = head.start_line.split(' ').collect();
-    let [method, target, version] = parts[..] else {
-        return Err(invalid(format!("bad request line {:?}", head.start_line)));
-    };
-    let keep_alive = keeps_alive(version, &head.headers)
-        .ok_or_else(|| invalid(format!("not HTTP/1.x: {:?}", head.start_line)))?;
-    let framing = if head
-        .headers
-        .iter()
-        .any(|(name, _)| is(name, "transfer-encoding"))
-    {
-        if !last_coding_is_chunked(&head.headers) {
-            return Err(invalid("a request's transfer coding must end with chunked"));
-        }
-        Framing::Chunked
-    } else {
-        content_length(&head.headers)?.map_or(Framing::Empty, Framing::Length)
-    };
-    let mut raw = head.raw;
-    let body = read_body(reader, framing, &mut raw).await?;
-    let record = Recorded {
-        connection,
-        method: method.to_string(),
-        path: target.to_string(),
-        headers: head.headers,
-        body,
-        outcome: Outcome::Cut,
-    };
-    Ok(Some(Request {
-        raw,
-        keep_alive,
-        record,
-    }))
-}
-
-/// Reads a final response to a `method` request, with any interim (1xx) responses before it.
-async fn read_response<R>(reader: &mut R, method: &str) -> io::Result<Response>
-where
-    R: AsyncBufRead + Unpin,
-{
-    let mut raw = Vec::new();
-    for _ in 0..=MAX_INTERIM {
-        let head = read_head(reader).await?.ok_or_else(|| {
-            io::Error::new(io::ErrorKind::UnexpectedEof, "closed without answering")
-        })?;
-        let mut parts = head.start_line.splitn(3, ' ');
-        let version = parts.next().unwrap_or_default();
-        let status = parts
-            .next()
-            .filter(|code| code.len() == 3)
-            .and_then(|code| code.parse::<u16>().ok())
-            .ok_or_else(|| invalid(format!("bad status line {:?}", head.start_line)))?;
-        let keep_alive = keeps_alive(version, &head.headers)
-            .ok_or_else(|| invalid(format!("not HTTP/1.x: {:?}", head.start_line)))?;
-        raw.extend_from_slice(&head.raw);
-        if status == 101 {
-            return Err(invalid("protocol upgrades are not supported"));
-        }
-        if (100..200).contains(&status) {
-            // Interim (100 Continue, 103 Early Hints): passed on; the final response follows.
-            continue;
-        }
-        let framing = if method == "HEAD" || status == 204 || status == 304 {
-            Framing::Empty
-        } else if head
-            .headers
-            .iter()
-            .any(|(name, _)| is(name, "transfer-encoding"))
-        {
-            if last_coding_is_chunked(&head.headers) {
-                Framing::Chunked
-            } else {
-                Framing::UntilClose
-            }
-        } else {
-            content_length(&head.headers)?.map_or(Framing::UntilClose, Framing::Length)
-        };
-        read_body(reader, framing, &mut raw).await?;
-        return Ok(Response {
-            raw,
-            status,
-            // A body that ends with the connection leaves nothing to keep alive.
-            keep_alive: keep_alive && framing != Framing::UntilClose,
-        });
-    }
-    Err(invalid(format!(
-        "more than {MAX_INTERIM} interim responses"
-    )))
-}
-
-/// Reads a start line and header fields up to the empty line; `None` if the stream ended
-/// before the first byte.
-async fn read_head<R>(reader: &mut R) -> io::Result<Option<Head>>
-where
-    R: AsyncBufRead + Unpin,
-{
-    let mut raw = Vec::new();
-    let mut start_line = None;
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader, HEAD_LIMIT - raw.len()).await?;
-        if line.is_empty() {
-            return if raw.is_empty() {
-                Ok(None)
-            } else {
-                Err(closed_mid("a message head"))
-            };
-        }
-        raw.extend_from_slice(&line);
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end_matches(['\r', '\n']);
-        let Some(start) = &start_line else {
-            if text.is_empty() {
-                return Err(invalid("empty start line"));
-            }
-            start_line = Some(text.to_string());
-            continue;
-        };
-        if text.is_empty() {
-            let start_line = start.clone();
-            return Ok(Some(Head {
-                raw,
-                start_line,
-                headers,
-            }));
-        }
-        if text.starts_with([' ', '\t']) {
-            return Err(invalid("obsolete header line folding"));
-        }
-        let Some((name, value)) = text.split_once(':') else {
-            return Err(invalid(format!("header line without a colon: {text:?}")));
-        };
-        headers.push((
-            name.to_string(),
-            value.trim_matches([' ', '\t']).to_string(),
-        ));
-    }
-}
-
-/// Reads the body framed by `framing`, appending the bytes as received to `raw`; returns the
-/// body itself (de-chunked).
-async fn read_body<R>(reader: &mut R, framing: Framing, raw: &mut Vec<u8>) -> io::Result<Vec<u8>>
-where
-    R: AsyncBufRead + Unpin,
-{
-    let body = match framing {
-        Framing::Empty => Vec::new(),
-        Framing::Length(length) => {
-            if length > BODY_LIMIT {
-                return Err(invalid(format!("a {length}-byte body is over the limit")));
-            }
-            read_exactly(reader, length).await?
-        }
-        Framing::UntilClose => {
-            let mut body = Vec::new();
-            (&mut *reader)
-                .take(BODY_LIMIT + 1)
-                .read_to_end(&mut body)
-                .await?;
-            if body.len() as u64 > BODY_LIMIT {
-                return Err(invalid("a body is over the limit"));
-            }
-            body
-        }
-        Framing::Chunked => return read_chunked(reader, raw).await,
-    };
-    raw.extend_from_slice(&body);
-    Ok(body)
-}
-
-async fn read_chunked<R>(reader: &mut R, raw: &mut Vec<u8>) -> io::Result<Vec<u8>>
-where
-    R: AsyncBufRead + Unpin,
-{
-    let mut body = Vec::new();
-    loop {
-        let line = read_line(reader, CHUNK_LINE_LIMIT).await?;
-        if line.is_empty() {
-            return Err(closed_mid("a chunked body"));
-        }
-        raw.extend_from_slice(&line);
-        let text = String::from_utf8_lossy(&line);
-        // Chunk extensions (";name=value") are allowed and mean nothing here.
-        let size_text = text
-            .split([';', '\r', '\n'])
-            .next()
-            .unwrap_or_default()
-            .trim();
-        let size = u64::from_str_radix(size_text, 16)
-            .map_err(|_| invalid(format!("bad chunk size line {text:?}")))?;
-        if size == 0 {
-            break;
-        }
-        if body.len() as u64 + size > BODY_LIMIT {
-            return Err(invalid("a chunked body is over the limit"));
-        }
-        let chunk = read_exactly(reader, size).await?;
-        raw.extend_from_slice(&chunk);
-        body.extend_from_slice(&chunk);
-        let end = read_line(reader, 2).await?;
-        if end != b"\r\n" && end != b"\n" {
-            return Err(invalid("a chunk does not end with CRLF"));
-        }
-        raw.extend_from_slice(&end);
-    }
-    // The trailer: header fields (ignored) up to the empty line that ends the message.
-    let mut trailer_len = 0;
-    loop {
-        let line = read_line(reader, HEAD_LIMIT - trailer_len).await?;
-        if line.is_empty() {
-            return Err(closed_mid("a chunked body's trailer"));
-        }
-        trailer_len += line.len();
-        raw.extend_from_slice(&line);
-        if line == b"\r\n" || line == b"\n" {
-            return Ok(body);
-        }
-    }
-}
-
-/// Reads one line including its `\n`, of at most `limit` bytes; empty if the stream ended
-/// before its first byte.
-async fn read_line<R>(reader: &mut R, limit: usize) -> io::Result<Vec<u8>>
-where
-    R: AsyncBufRead + Unpin,
-{
-    if limit == 0 {
-        return Err(invalid("a message head or trailer over the size limit"));
-    }
-    let mut line = Vec::new();
-    (&mut *reader)
-        .take(limit as u64)
-        .read_until(b'\n', &mut line)
-        .await?;
-    if line.is_empty() || line.ends_with(b"\n") {
-        Ok(line)
-    } else if line.len() >= limit {
-        Err(invalid(format!("a line longer than {limit} bytes")))
-    } else {
-        Err(closed_mid("a line"))
-    }
-}
-
-async fn read_exactly<R>(reader: &mut R, length: u64) -> io::Result<Vec<u8>>
-where
-    R: AsyncBufRead + Unpin,
-{
-    let mut bytes = Vec::new();
-    (&mut *reader).take(length).read_to_end(&mut bytes).await?;
-    if (bytes.len() as u64) < length {
-        return Err(closed_mid("a body"));
-    }
-    Ok(bytes)
-}
-
-/// Whether a message keeps its connection open by the rules of its HTTP version; `None` for a
-/// version other than HTTP/1.0 and HTTP/1.1.
-fn keeps_alive(version: &str, headers: &[(String, String)]) -> Option<bool> {
-    match version {
-        "HTTP/1.1" => Some(!has_token(headers, "connection", "close")),
-        "HTTP/1.0" => Some(has_token(headers, "connection", "keep-alive")),
-        _ => None,
-    }
-}
-
-/// The `Content-Length`, if any. Repeated values (several fields, or a list) must agree.
-fn content_length(headers: &[(String, String)]) -> io::Result<Option<u64>> {
-    let mut length = None;
-    for value in header_values(headers, "content-length") {
-        for item in value.split(',') {
-            let parsed: u64 = item
-                .trim()
-                .parse()
-                .map_err(|_| invalid(format!("bad Content-Length {value:?}")))?;
-            if length.is_some_and(|known| known != parsed) {
-                return Err(invalid("conflicting Content-Length values"));
-            }
-            length = Some(parsed);
-        }
-    }
-    Ok(length)
-}
-
-fn last_coding_is_chunked(headers: &[(String, String)]) -> bool {
-    header_values(headers, "transfer-encoding")
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|coding| !coding.is_empty())
-        .last()
-        .is_some_and(|coding| coding.eq_ignore_ascii_case("chunked"))
-}
-
-fn has_token(headers: &[(String, String)], name: &str, token: &str) -> bool {
-    header_values(headers, name)
-        .flat_map(|value| value.split(','))
-        .any(|item| item.trim().eq_ignore_ascii_case(token))
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(field, _)| is(field, name))
-        .map(|(_, value)| value.as_str())
-}
-
-fn header_values<'a>(
-    headers: &'a [(String, String)],
-    name: &'a str,
-) -> impl Iterator<Item = &'a str> {
-    headers
-        .iter()
-        .filter(move |(field, _)| is(field, name))
-        .map(|(_, value)| value.as_str())
-}
-
-fn is(field: &str, name: &str) -> bool {
-    field.trim().eq_ignore_ascii_case(name)
-}
-
-/// The bytes of a [`Mode::Respond`] answer.
-fn response_bytes(status: u16, headers: &[(String, String)], body: &[u8], head: bool) -> Vec<u8> {
-    let mut bytes = format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes();
-    for (name, value) in headers {
-        bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-    }
-    let framed = header(headers, "content-length").is_some()
-        || header(headers, "transfer-encoding").is_some();
-    // 204 and 304 never have a body, so they get no length either.
-    if !framed && status != 204 && status != 304 {
-        bytes.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
-    }
-    bytes.extend_from_slice(b"\r\n");
-    if !head {
-        bytes.extend_from_slice(body);
-    }
-    bytes
-}
-
-/// Reason phrases for the statuses the tests use; clients ignore them, people reading a
-/// capture do not.
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        413 => "Content Too Large",
-        422 => "Unprocessable Content",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
-    }
-}
-
-fn invalid(message: impl Into<String>) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, message.into())
-}
-
-fn closed_mid(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        format!("the connection closed in the middle of {what}"),
-    )
 }
