@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Local;
 use serde::{Deserialize, Serialize};
 use tracing::{error, info, warn};
 
@@ -229,7 +228,7 @@ async fn receive_from(
 
     let body = read_body(request).await?;
     let permit = office.try_begin_decode().ok_or_else(ApiError::busy)?;
-    let received_at = Local::now().fixed_offset();
+    let received_at = office.local_now();
     tokio::task::spawn_blocking(move || {
         let _decoding = permit;
         let upload = Upload {

@@ -38,8 +38,7 @@ fn digest(token: &str) -> String {
 /// Compares two tokens in time that does not depend on where they differ.
 pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -66,7 +65,11 @@ impl OfficeDb {
     }
 
     /// The live session of a cookie's token, if there is one.
-    pub fn session(&self, token: &str, now: DateTime<Utc>) -> Result<Option<Session>, StorageError> {
+    pub fn session(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Session>, StorageError> {
         let found: Option<(String, String, String, String)> = self
             .connection()
             .query_row(

@@ -5,9 +5,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::accounts::{Account, AccountError, Role};
 use super::case_store::{ActError, CaseRecord};
 use super::cases::{Action, DEFAULT_FOLLOW_UP_DAYS};
 use super::limits::DEFAULT_MAX_DECOMPRESSIONS;
@@ -102,6 +103,22 @@ impl Office {
     /// Now, by the office's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now().with_timezone(&Utc)
+    }
+
+    /// Now, by the office's clock, with the office machine's UTC offset: when a batch arrived.
+    pub fn local_now(&self) -> DateTime<FixedOffset> {
+        self.clock.now()
+    }
+
+    /// Adds a board account (see `concern-office user add`). Blocks on the database.
+    pub fn add_account(
+        &self,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<Account, AccountError> {
+        let now = self.now();
+        self.lock_db().add_account(name, role, password, now)
     }
 
     pub fn board_settings(&self) -> &BoardSettings {

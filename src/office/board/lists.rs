@@ -35,7 +35,8 @@ pub(super) async fn list_page(
         None => (name.as_str(), false),
     };
     let Some(list) = list_of(code) else {
-        return PageError(StatusCode::NOT_FOUND, "No such list. 没有这张清单。".into()).into_response();
+        return PageError(StatusCode::NOT_FOUND, "No such list. 没有这张清单。".into())
+            .into_response();
     };
     let t = lang_of(&headers);
     let cases = match blocking(&office, |o| o.cases()).await {
@@ -48,7 +49,10 @@ pub(super) async fn list_page(
     let role = session.account.role;
     let visible: Vec<CaseRecord> = cases
         .into_iter()
-        .filter(|r| !role.sees_only_own_cases() || r.case.handler.as_deref() == Some(session.account.name.as_str()))
+        .filter(|r| {
+            !role.sees_only_own_cases()
+                || r.case.handler.as_deref() == Some(session.account.name.as_str())
+        })
         .collect();
     let rows: Vec<CaseRow> = list_cases(&visible, list)
         .into_iter()
@@ -58,8 +62,9 @@ pub(super) async fn list_page(
         return match list_xlsx(t, &settings.community, list, &today.to_string(), &rows) {
             Ok(bytes) => {
                 let file = format!("{}-{today}.xlsx", list.code());
-                let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+                let disposition =
+                    HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))
+                        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
                 (
                     [
                         (
@@ -79,7 +84,12 @@ pub(super) async fn list_page(
     }
     let other_lists = [ListKind::Demands, ListKind::Conflicts]
         .into_iter()
-        .map(|l| (format!("/board/list/{}", l.code()), t.list_name(l).to_string()))
+        .map(|l| {
+            (
+                format!("/board/list/{}", l.code()),
+                t.list_name(l).to_string(),
+            )
+        })
         .collect();
     render(ListPage {
         t,
@@ -109,7 +119,11 @@ pub fn list_xlsx(
     let sheet = workbook.add_worksheet();
     sheet.set_name(list.code())?;
     let bold = Format::new().set_bold();
-    let title = format!("{community} · {} · {} {today}", t.list_name(list), t.printed_on);
+    let title = format!(
+        "{community} · {} · {} {today}",
+        t.list_name(list),
+        t.printed_on
+    );
     sheet.write_string_with_format(0, 0, spreadsheet_text(&title), &bold)?;
     let headers = [
         t.ticket, t.filed, t.category, t.place, t.what, t.colour, t.due, t.handler, t.state,

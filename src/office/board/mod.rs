@@ -9,11 +9,11 @@ mod view;
 mod wording;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use tracing::error;
 
@@ -250,9 +250,10 @@ async fn logout(
         }
     }
     let mut response = Redirect::to("/board/login").into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, "", 0));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&headers, SESSION_COOKIE, "", 0),
+    );
     response
 }
 
@@ -282,7 +283,11 @@ fn handler_choices(t: &Words, accounts: &[Account]) -> Vec<(String, String)> {
         .iter()
         .filter(|a| a.role.takes_assignments())
         .map(|a| {
-            let role = if t.is_zh() { a.role.label_zh() } else { a.role.label_en() };
+            let role = if t.is_zh() {
+                a.role.label_zh()
+            } else {
+                a.role.label_en()
+            };
             (a.name.clone(), format!("{} · {role}", a.name))
         })
         .collect()
@@ -346,7 +351,11 @@ async fn board_page(
         .iter()
         .map(|r| {
             let c = &r.concern.concern;
-            let label = if t.is_zh() { &c.category_label.zh } else { &c.category_label.en };
+            let label = if t.is_zh() {
+                &c.category_label.zh
+            } else {
+                &c.category_label.en
+            };
             (c.category.clone(), label.clone())
         })
         .collect();
@@ -452,13 +461,14 @@ async fn show_case(
         .case
         .possible_actions()
         .into_iter()
-        .filter(|code| {
-            probe(code).is_some_and(|action| account.role.may(&action))
-        })
+        .filter(|code| probe(code).is_some_and(|action| account.role.may(&action)))
         .map(|code| ActionForm {
             code,
             label: t.action(code),
-            needs_note: matches!(code, "recolour" | "move_list" | "supervise" | "follow_up" | "reopen"),
+            needs_note: matches!(
+                code,
+                "recolour" | "move_list" | "supervise" | "follow_up" | "reopen"
+            ),
         })
         .collect();
     let colour_choices = colour_choices(t)
@@ -475,7 +485,12 @@ async fn show_case(
         actions,
         colour_choices,
         handler_choices: handler_choices(t, &accounts),
-        history: record.case.events.iter().map(|e| HistoryLine::new(e, t)).collect(),
+        history: record
+            .case
+            .events
+            .iter()
+            .map(|e| HistoryLine::new(e, t))
+            .collect(),
     })?;
     *response.status_mut() = status;
     Ok(response)
@@ -536,7 +551,12 @@ async fn act(
     if let Err(refused) = check_csrf(&session, &form.csrf) {
         return refused;
     }
-    let clean = |text: &str| crate::concern::clean_user_text(text).chars().take(MAX_FORM_TEXT_CHARS).collect::<String>();
+    let clean = |text: &str| {
+        crate::concern::clean_user_text(text)
+            .chars()
+            .take(MAX_FORM_TEXT_CHARS)
+            .collect::<String>()
+    };
     let action = match form.action.as_str() {
         "recolour" => Colour::from_code(&form.colour).map(|to| Action::Recolour { to }),
         "move_list" => {
@@ -566,8 +586,11 @@ async fn act(
     };
     let account = session.account.clone();
     let Some(action) = action.filter(|a| account.role.may(a)) else {
-        return PageError(StatusCode::FORBIDDEN, "This action is not yours to take. 您没有这个权限。".into())
-            .into_response();
+        return PageError(
+            StatusCode::FORBIDDEN,
+            "This action is not yours to take. 您没有这个权限。".into(),
+        )
+        .into_response();
     };
     if account.role.sees_only_own_cases() {
         let key = id.clone();
@@ -587,7 +610,13 @@ async fn act(
         if let Ok(record) = &outcome
             && let Some(event) = record.case.events.last()
         {
-            let detail = format!("{} {}: {} -> {}", record.concern.concern.ticket, event.action.code(), event.from.code(), event.to.code());
+            let detail = format!(
+                "{} {}: {} -> {}",
+                record.concern.concern.ticket,
+                event.action.code(),
+                event.from.code(),
+                event.to.code()
+            );
             if let Err(e) = o.lock_db().audit(now, &name, "case-action", &detail) {
                 error!(error = %e, "cannot write the audit trail");
             }
@@ -597,11 +626,16 @@ async fn act(
     .await;
     match done {
         Ok(Ok(_)) => Redirect::to(&format!("/board/case/{id}")).into_response(),
-        Ok(Err(super::ActError::NotAllowed(reason))) => {
-            show_case(&office, &headers, &session, &id, Some(reason.to_string()), StatusCode::UNPROCESSABLE_ENTITY)
-                .await
-                .unwrap_or_else(IntoResponse::into_response)
-        }
+        Ok(Err(super::ActError::NotAllowed(reason))) => show_case(
+            &office,
+            &headers,
+            &session,
+            &id,
+            Some(reason.to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+        .unwrap_or_else(IntoResponse::into_response),
         Ok(Err(super::ActError::NoSuchCase(_))) => {
             PageError(StatusCode::NOT_FOUND, "No such case. 没有这个案件。".into()).into_response()
         }

@@ -48,7 +48,11 @@ impl CaseRow {
         let case = &record.case;
         let zh = t.is_zh();
         let pick = |zh_text: &str, en_text: &str| {
-            if zh { zh_text.to_string() } else { en_text.to_string() }
+            if zh {
+                zh_text.to_string()
+            } else {
+                en_text.to_string()
+            }
         };
         let mut what: Vec<String> = concern.phrases.iter().map(|p| pick(&p.zh, &p.en)).collect();
         what.extend(concern.text.clone());

@@ -132,7 +132,9 @@ pub fn counts(cases: &[&CaseRecord], today: NaiveDate, follow_up_days: u32) -> C
             counts.overdue += 1;
         }
         if case.state == CaseState::TickedOff
-            && case.ticked_off_at.is_some_and(|at| community_date(at) >= monday)
+            && case
+                .ticked_off_at
+                .is_some_and(|at| community_date(at) >= monday)
         {
             counts.settled_this_week += 1;
         }
@@ -143,8 +145,8 @@ pub fn counts(cases: &[&CaseRecord], today: NaiveDate, follow_up_days: u32) -> C
             on_time += usize::from(kept);
         }
     }
-    counts.on_time_percent = (answered > 0)
-        .then(|| u32::try_from(on_time * 100 / answered).unwrap_or(100));
+    counts.on_time_percent =
+        (answered > 0).then(|| u32::try_from(on_time * 100 / answered).unwrap_or(100));
     counts
 }
 
@@ -153,10 +155,157 @@ pub fn counts(cases: &[&CaseRecord], today: NaiveDate, follow_up_days: u32) -> C
 pub fn list_cases<'a>(cases: &'a [CaseRecord], list: ListKind) -> Vec<&'a CaseRecord> {
     let mut kept: Vec<&CaseRecord> = cases
         .iter()
-        .filter(|r| {
-            r.case.list == list && r.case.state.is_open() && r.case.state != CaseState::New
-        })
+        .filter(|r| r.case.list == list && r.case.state.is_open() && r.case.state != CaseState::New)
         .collect();
     kept.sort_by_key(|r| r.concern.concern.created_at);
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::*;
+    use crate::concern::{Concern, Draft, Lang};
+    use crate::config::Config;
+    use crate::office::StoredConcern;
+    use crate::office::accounts::Role;
+    use crate::office::cases::{Action, Case, Filing};
+    use crate::protocol::wire::WireConcern;
+
+    fn record(category: &str) -> CaseRecord {
+        let config = Config::demo().unwrap();
+        let filed = DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00").unwrap();
+        let details = Draft::preset(category, "1", Lang::ZhCn)
+            .validate(&config, filed)
+            .unwrap();
+        let concern = WireConcern::from(&Concern {
+            ticket: "A1201-001".into(),
+            details,
+        });
+        let filing = Filing {
+            colour: concern.colour,
+            list: concern.list,
+            due_date: concern.due_date,
+            received_at: filed.with_timezone(&Utc),
+        };
+        CaseRecord {
+            concern: StoredConcern {
+                concern,
+                kiosk_id: "wanjia-01".into(),
+                batch_id: uuid::Uuid::now_v7(),
+                received_at: filed,
+            },
+            case: Case::new(filing),
+        }
+    }
+
+    fn step(record: &mut CaseRecord, action: Action, note: &str, day: u32) {
+        let at = Utc.with_ymd_and_hms(2026, 12, day, 2, 0, 0).unwrap();
+        let event = record.case.decide(action, "li", note, at).unwrap();
+        record.case.record(event);
+    }
+
+    #[test]
+    fn the_counts_and_the_lists_follow_a_case_through_every_state() {
+        let mut case = record("repairs");
+        assert_eq!(case.case.list, ListKind::Demands);
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let days = crate::office::cases::DEFAULT_FOLLOW_UP_DAYS;
+        let look = |case: &CaseRecord, today| {
+            let all = std::slice::from_ref(case);
+            let listed = |list| list_cases(all, list).len();
+            (
+                counts(&[case], today, days),
+                listed(ListKind::Demands),
+                listed(ListKind::Conflicts),
+            )
+        };
+        // New: counted as new today and open, on no list yet.
+        let (c, demands, conflicts) = look(&case, today);
+        assert_eq!(
+            (c.new_today, c.open_green + c.open_orange + c.open_red),
+            (1, 1)
+        );
+        assert_eq!((demands, conflicts), (0, 0));
+        step(&mut case, Action::Accept, "", 1);
+        assert_eq!(look(&case, today).1, 1);
+        step(
+            &mut case,
+            Action::MoveList {
+                to: ListKind::Conflicts,
+            },
+            "邻里之间",
+            1,
+        );
+        let (_, demands, conflicts) = look(&case, today);
+        assert_eq!((demands, conflicts), (0, 1));
+        step(
+            &mut case,
+            Action::Assign {
+                handler: "wuye".into(),
+            },
+            "",
+            2,
+        );
+        // Past the receipt's date without an answer: overdue.
+        let late = case.case.filing.due_date.succ_opt().unwrap();
+        assert_eq!(look(&case, late).0.overdue, 1);
+        step(
+            &mut case,
+            Action::Answer {
+                reply: "已修好".into(),
+            },
+            "",
+            3,
+        );
+        let (c, ..) = look(&case, late);
+        assert_eq!((c.overdue, c.on_time_percent), (0, Some(100)));
+        step(&mut case, Action::TickOff, "", 3);
+        let thursday = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let (c, demands, conflicts) = look(&case, thursday);
+        assert_eq!((c.settled_this_week, c.open_green), (1, 0));
+        assert_eq!((demands, conflicts), (0, 0));
+        // The next week it no longer counts as settled this week.
+        let next_monday = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert_eq!(look(&case, next_monday).0.settled_this_week, 0);
+    }
+
+    #[test]
+    fn a_handler_sees_only_their_cases_and_filters_narrow_the_board() {
+        let mut mine = record("repairs");
+        step(&mut mine, Action::Accept, "", 1);
+        step(
+            &mut mine,
+            Action::Assign {
+                handler: "wuye".into(),
+            },
+            "",
+            1,
+        );
+        let other = record("noise");
+        let all = vec![mine, other];
+        let handler = Account {
+            name: "wuye".into(),
+            role: Role::Handler,
+        };
+        let council = Account {
+            name: "li".into(),
+            role: Role::Council,
+        };
+        assert_eq!(visible_to(&handler, &all).len(), 1);
+        assert_eq!(visible_to(&council, &all).len(), 2);
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let seen = visible_to(&council, &all);
+        let by_state = Filters {
+            state: "assigned".into(),
+            ..Filters::default()
+        };
+        assert_eq!(ordered(&seen, &by_state, today, 14).len(), 1);
+        let by_ticket = Filters {
+            ticket: "a1201".into(),
+            ..Filters::default()
+        };
+        assert_eq!(ordered(&seen, &by_ticket, today, 14).len(), 2);
+    }
 }
