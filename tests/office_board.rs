@@ -43,7 +43,9 @@ impl Board {
             ("wuye", Role::Handler),
             ("zhao", Role::Viewer),
         ] {
-            office.add_account(name, role, PASSWORD).expect("an account");
+            office
+                .add_account(name, role, PASSWORD)
+                .expect("an account");
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -92,8 +94,10 @@ async fn rows(browser: &Browser, table: &str) -> Vec<(String, String)> {
 
 async fn open_case(browser: &Browser, ticket: &str) {
     browser.goto(&browser.current_url().await).await;
-    browser.click(&format!("tr[data-ticket='{ticket}'] a")).await;
-    assert_eq!(browser.text_of("#case-title").await.contains(ticket), true);
+    browser
+        .click(&format!("tr[data-ticket='{ticket}'] a"))
+        .await;
+    assert!(browser.text_of("#case-title").await.contains(ticket));
 }
 
 async fn act(browser: &Browser, action: &str, fields: &[(&str, &str)]) {
@@ -115,7 +119,9 @@ async fn act(browser: &Browser, action: &str, fields: &[(&str, &str)]) {
 
 fn docs_shot(name: &str) -> PathBuf {
     if std::env::var_os("UPDATE_DOCS").is_some() {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/office").join(name)
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/office")
+            .join(name)
     } else {
         PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join("office_board")
@@ -165,9 +171,7 @@ async fn a_concern_goes_from_new_to_ticked_off_on_the_board() {
     act(&council, "assign", &[("handler", "wuye")]).await;
     assert_eq!(council.text_of("#case-state").await, "已交办");
     assert_eq!(council.text_of("#case-handler").await, "wuye");
-    council
-        .screenshot_png(&docs_shot("case.png"))
-        .await;
+    council.screenshot_png(&docs_shot("case.png")).await;
 
     // The other case goes on the conflicts list.
     council.goto(&board.url("/board/")).await;
@@ -190,22 +194,40 @@ async fn a_concern_goes_from_new_to_ticked_off_on_the_board() {
 
     // Each list's print view holds exactly its tickets.
     council.goto(&board.url("/board/list/demands")).await;
-    assert!(council.text_of("#list-title").await.contains("居民诉求清单"));
+    assert!(
+        council
+            .text_of("#list-title")
+            .await
+            .contains("居民诉求清单")
+    );
     assert_eq!(rows(&council, "#list").await, [(a.clone(), String::new())]);
     council.screenshot_png(&docs_shot("list-demands.png")).await;
     council.goto(&board.url("/board/list/conflicts")).await;
-    assert!(council.text_of("#list-title").await.contains("矛盾问题清单"));
+    assert!(
+        council
+            .text_of("#list-title")
+            .await
+            .contains("矛盾问题清单")
+    );
     assert_eq!(rows(&council, "#list").await, [(b.clone(), String::new())]);
-    council.screenshot_png(&docs_shot("list-conflicts.png")).await;
+    council
+        .screenshot_png(&docs_shot("list-conflicts.png"))
+        .await;
 
     // The handler sees only the case assigned to them, and answers it.
     let handler = board.sign_in("wuye").await;
-    assert_eq!(rows(&handler, "#cases").await, [(a.clone(), "assigned".into())]);
+    assert_eq!(
+        rows(&handler, "#cases").await,
+        [(a.clone(), "assigned".into())]
+    );
     open_case(&handler, &a).await;
     assert!(!handler.exists("form#action-tick_off").await);
     act(&handler, "answer", &[("reply", "已请电工今天修好路灯。")]).await;
     assert_eq!(handler.text_of("#case-state").await, "已答复");
-    assert_eq!(handler.text_of("#case-answer").await, "已请电工今天修好路灯。");
+    assert_eq!(
+        handler.text_of("#case-answer").await,
+        "已请电工今天修好路灯。"
+    );
 
     // A viewer reads the case without the resident's phone number, and may do nothing.
     let viewer = board.sign_in("zhao").await;
@@ -248,7 +270,9 @@ async fn a_wrong_password_is_refused_and_the_board_wants_a_sign_in() {
     browser.goto(&board.url("/board/case/anything")).await;
     assert_eq!(browser.current_path().await, "/board/login");
     browser.fill("input[name=name]", "li").await;
-    browser.fill("input[name=password]", "not the password").await;
+    browser
+        .fill("input[name=password]", "not the password")
+        .await;
     browser.click("#sign-in").await;
     assert_eq!(browser.text_of("p.error").await, "用户名或密码不对。");
     // English is one click away and stays chosen.

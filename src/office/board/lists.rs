@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::pages::{CaseRow, ListPage};
@@ -11,6 +12,7 @@ use super::view::list_cases;
 use super::wording::Words;
 use super::{PageError, blocking, internal, lang_of, render, signed_in};
 use crate::concern::ListKind;
+use crate::office::accounts::Role;
 use crate::office::case_store::CaseRecord;
 use crate::office::cases::community_date;
 use crate::office::state::Office;
@@ -54,12 +56,16 @@ pub(super) async fn list_page(
                 || r.case.handler.as_deref() == Some(session.account.name.as_str())
         })
         .collect();
-    let rows: Vec<CaseRow> = list_cases(&visible, list)
-        .into_iter()
-        .map(|r| CaseRow::new(r, t, role, today, settings.follow_up_days))
-        .collect();
     if xlsx {
-        return match list_xlsx(t, &settings.community, list, &today.to_string(), &rows) {
+        let workbook = list_workbook(
+            &visible,
+            list,
+            t,
+            &settings.community,
+            today,
+            settings.follow_up_days,
+        );
+        return match workbook {
             Ok(bytes) => {
                 let file = format!("{}-{today}.xlsx", list.code());
                 let disposition =
@@ -82,6 +88,7 @@ pub(super) async fn list_page(
             Err(e) => internal(e).into_response(),
         };
     }
+    let rows = list_rows(&visible, list, t, role, today, settings.follow_up_days);
     let other_lists = [ListKind::Demands, ListKind::Conflicts]
         .into_iter()
         .map(|l| {
@@ -105,10 +112,38 @@ pub(super) async fn list_page(
     .unwrap_or_else(IntoResponse::into_response)
 }
 
+fn list_rows(
+    cases: &[CaseRecord],
+    list: ListKind,
+    t: &Words,
+    role: Role,
+    today: NaiveDate,
+    follow_up_days: u32,
+) -> Vec<CaseRow> {
+    list_cases(cases, list)
+        .into_iter()
+        .map(|r| CaseRow::new(r, t, role, today, follow_up_days))
+        .collect()
+}
+
+/// One of the two lists of `cases` as an `.xlsx` workbook, in the language of `t`.
+pub fn list_workbook(
+    cases: &[CaseRecord],
+    list: ListKind,
+    t: &Words,
+    community: &str,
+    today: NaiveDate,
+    follow_up_days: u32,
+) -> Result<Vec<u8>, XlsxError> {
+    // The lists have no phone column, so the role only decides what rows hold, not which.
+    let rows = list_rows(cases, list, t, Role::Viewer, today, follow_up_days);
+    list_xlsx(t, community, list, &today.to_string(), &rows)
+}
+
 /// The list as an `.xlsx` workbook: a title row with the community and the date, the column
 /// headers, one row per case. Every cell is written as text through the same formula guard as
 /// the CSV exports.
-pub fn list_xlsx(
+fn list_xlsx(
     t: &Words,
     community: &str,
     list: ListKind,
@@ -152,4 +187,72 @@ pub fn list_xlsx(
         sheet.set_column_width(column, width)?;
     }
     workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::office::board::wording::ZH;
+
+    fn row(ticket: &str, what: &str) -> CaseRow {
+        CaseRow {
+            id: "id".into(),
+            ticket: ticket.into(),
+            filed: "2026-12-01 09:30".into(),
+            received: String::new(),
+            category: "公共设施报修".into(),
+            what: what.into(),
+            place: "3幢".into(),
+            phone: String::new(),
+            kiosk: "wanjia-01".into(),
+            colour_code: "green",
+            colour_label: "绿色（一周）",
+            list_label: "居民诉求清单",
+            state_code: "accepted",
+            state_label: "已受理",
+            handler: "wuye".into(),
+            due: "2026-12-08".into(),
+            urgency_code: "later",
+            urgency_label: "",
+        }
+    }
+
+    /// The text of every cell, as the workbook's shared strings hold them.
+    fn cell_texts(bytes: Vec<u8>) -> String {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut strings = String::new();
+        archive
+            .by_name("xl/sharedStrings.xml")
+            .unwrap()
+            .read_to_string(&mut strings)
+            .unwrap();
+        strings
+    }
+
+    #[test]
+    fn the_xlsx_holds_the_title_the_columns_and_each_case_with_no_formula() {
+        let rows = [
+            row("A1201-001", "路灯不亮"),
+            row("A1201-002", "=HYPERLINK(\"x\")"),
+        ];
+        let bytes = list_xlsx(&ZH, "万家星城社区", ListKind::Demands, "2026-12-04", &rows).unwrap();
+        let texts = cell_texts(bytes);
+        for expected in [
+            "万家星城社区 · 居民诉求清单 · 打印日期 2026-12-04",
+            "编号",
+            "A1201-001",
+            "A1201-002",
+            "路灯不亮",
+            "wuye",
+        ] {
+            assert!(texts.contains(expected), "{expected} missing from {texts}");
+        }
+        // A resident's text that looks like a formula stays text.
+        assert!(
+            texts.contains("&apos;=HYPERLINK") || texts.contains("'=HYPERLINK"),
+            "{texts}"
+        );
+    }
 }

@@ -6,7 +6,7 @@
 mod lists;
 mod pages;
 mod view;
-mod wording;
+pub mod wording;
 
 use askama::Template;
 use axum::Router;
@@ -27,10 +27,9 @@ use pages::{
     list_choices, state_choices,
 };
 use view::{Filters, PAGE_SIZE, counts, ordered, visible_to};
-use wording::Words;
 
-pub use lists::list_xlsx;
-pub use view::{Counts, list_cases};
+pub use lists::list_workbook;
+pub use wording::{EN, Words, ZH};
 
 /// Where the board lives on the office's server.
 pub const BOARD_PATH: &str = "/board/";
@@ -132,16 +131,14 @@ async fn signed_in(office: &Office, headers: &HeaderMap) -> Result<Session, Resp
 
 /// A form without its session's CSRF token is refused: another site cannot act for a signed-in
 /// council member.
-fn check_csrf(session: &Session, given: &str) -> Result<(), Response> {
-    if same_token(&session.csrf_token, given) {
-        Ok(())
-    } else {
-        Err((
+fn csrf_refused(session: &Session, given: &str) -> Option<Response> {
+    (!same_token(&session.csrf_token, given)).then(|| {
+        (
             StatusCode::FORBIDDEN,
             Html("<!DOCTYPE html><meta charset=utf-8><p id=\"csrf-refused\">This form has expired; open the page again. 表单已过期，请重新打开页面。</p>"),
         )
-            .into_response())
-    }
+            .into_response()
+    })
 }
 
 async fn login_page(headers: HeaderMap) -> Result<Response, PageError> {
@@ -233,7 +230,7 @@ async fn logout(
         Ok(session) => session,
         Err(response) => return response,
     };
-    if let Err(refused) = check_csrf(&session, &form.csrf) {
+    if let Some(refused) = csrf_refused(&session, &form.csrf) {
         return refused;
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE).map(str::to_string) {
@@ -548,7 +545,7 @@ async fn act(
         Ok(session) => session,
         Err(response) => return response,
     };
-    if let Err(refused) = check_csrf(&session, &form.csrf) {
+    if let Some(refused) = csrf_refused(&session, &form.csrf) {
         return refused;
     }
     let clean = |text: &str| {

@@ -152,7 +152,7 @@ pub fn counts(cases: &[&CaseRecord], today: NaiveDate, follow_up_days: u32) -> C
 
 /// The cases the council has taken on (accepted, not yet ticked off) on one of its two lists,
 /// oldest first: what the property company is handed.
-pub fn list_cases<'a>(cases: &'a [CaseRecord], list: ListKind) -> Vec<&'a CaseRecord> {
+pub fn list_cases(cases: &[CaseRecord], list: ListKind) -> Vec<&CaseRecord> {
     let mut kept: Vec<&CaseRecord> = cases
         .iter()
         .filter(|r| r.case.list == list && r.case.state.is_open() && r.case.state != CaseState::New)
