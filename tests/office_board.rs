@@ -114,7 +114,36 @@ async fn act(browser: &Browser, action: &str, fields: &[(&str, &str)]) {
             browser.fill(&field, value).await;
         }
     }
-    browser.submit(&form).await;
+    submit_and_wait(browser, &form).await;
+}
+
+/// Submits a form and waits until the browser shows the page that answers it, so the next step
+/// never races the request.
+async fn submit_and_wait(browser: &Browser, form: &str) {
+    browser
+        .client()
+        .execute("window.__before_submit = true;", vec![])
+        .await
+        .expect("the page can be marked");
+    browser.submit(form).await;
+    let waited = std::time::Instant::now();
+    loop {
+        let fresh = browser
+            .client()
+            .execute("return window.__before_submit === undefined && document.readyState === 'complete';", vec![])
+            .await
+            .map(|v| v.as_bool() == Some(true))
+            .unwrap_or(false);
+        if fresh {
+            return;
+        }
+        assert!(
+            waited.elapsed() < browser::PAGE_PATIENCE,
+            "no answer to {form} within {:?}",
+            browser::PAGE_PATIENCE
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 fn docs_shot(name: &str) -> PathBuf {
@@ -246,7 +275,7 @@ async fn a_concern_goes_from_new_to_ticked_off_on_the_board() {
         )
         .await
         .expect("the token can be removed");
-    council.submit("form#action-tick_off").await;
+    submit_and_wait(&council, "form#action-tick_off").await;
     assert!(council.exists("#csrf-refused").await);
     council.goto(&board.url("/board/")).await;
     open_case(&council, &a).await;
@@ -278,4 +307,37 @@ async fn a_wrong_password_is_refused_and_the_board_wants_a_sign_in() {
     // English is one click away and stays chosen.
     browser.click("header a").await;
     assert_eq!(browser.text_of("h2").await, "Sign in");
+}
+
+#[tokio::test]
+async fn board_cookies_are_http_only_strict_and_secure_behind_tls() {
+    let board = Board::start().await;
+    let http = office_support::client();
+    let cookie_of = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let direct = http
+        .get(board.url("/board/login"))
+        .send()
+        .await
+        .expect("the sign-in page");
+    let direct = cookie_of(&direct);
+    assert!(
+        direct.contains("HttpOnly") && direct.contains("SameSite=Strict"),
+        "{direct}"
+    );
+    assert!(!direct.contains("Secure"), "{direct}");
+    let proxied = http
+        .get(board.url("/board/login"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .expect("the sign-in page");
+    let proxied = cookie_of(&proxied);
+    assert!(proxied.contains("; Secure"), "{proxied}");
 }

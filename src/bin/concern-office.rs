@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use concern_kiosk::office::{LimitFlags, ServeOptions, run_serve, run_user_add};
+use concern_kiosk::office::cases::DEFAULT_FOLLOW_UP_DAYS;
+use concern_kiosk::office::{
+    BoardSettings, DEFAULT_COMMUNITY, DEFAULT_RETENTION_DAYS, LimitFlags, ServeOptions, run_serve,
+    run_user_add,
+};
 
 /// The community office's reference receiver for concern-kiosk uploads.
 #[derive(Parser)]
@@ -32,6 +36,16 @@ enum Command {
         /// The server's limits; docs/upload-api.md says why each default is what it is.
         #[command(flatten)]
         limits: LimitFlags,
+        /// The community's name, printed at the top of the two lists.
+        #[arg(long, default_value = DEFAULT_COMMUNITY)]
+        community: String,
+        /// Days between two follow-ups of a red case (1 to 365).
+        #[arg(long, default_value_t = DEFAULT_FOLLOW_UP_DAYS, value_parser = clap::value_parser!(u32).range(1..=365))]
+        follow_up_days: u32,
+        /// Days after a case is ticked off before its phone number and free text are erased
+        /// (1 to 3650).
+        #[arg(long, default_value_t = DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        retention_days: u32,
     },
     /// Board accounts.
     User {
@@ -64,11 +78,19 @@ fn main() -> ExitCode {
             db,
             tokens,
             limits,
+            community,
+            follow_up_days,
+            retention_days,
         } => run_serve(ServeOptions {
             listen,
             db,
             tokens,
             limits,
+            board: BoardSettings {
+                community,
+                follow_up_days,
+                retention_days,
+            },
         }),
         Command::User {
             action: UserAction::Add { name, role, db },

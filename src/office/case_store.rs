@@ -182,6 +182,40 @@ impl OfficeDb {
     }
 }
 
+impl OfficeDb {
+    /// Erases the phone number and the free text of every case ticked off more than
+    /// `retention_days` ago (and not reopened since); returns how many concerns lost them.
+    /// What remains — ticket, category, phrases, place, history — is what the council's
+    /// figures need.
+    pub fn erase_personal_data(
+        &mut self,
+        retention_days: u32,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StorageError> {
+        let cutoff = now - chrono::TimeDelta::days(i64::from(retention_days));
+        let due: Vec<String> = self
+            .cases()?
+            .into_iter()
+            .filter(|r| {
+                r.case.ticked_off_at.is_some_and(|at| at <= cutoff)
+                    && (r.concern.concern.phone.is_some() || r.concern.concern.text.is_some())
+            })
+            .map(|r| r.concern.concern.id.to_string())
+            .collect();
+        let tx = self
+            .connection_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for id in &due {
+            tx.execute(
+                "UPDATE concerns SET phone = NULL, text = NULL WHERE id = ?1",
+                params![id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(due.len())
+    }
+}
+
 fn case_in(connection: &Connection, id: &str) -> Result<Option<CaseRecord>, StorageError> {
     let Some(concern) = concern_by_id(connection, id)? else {
         return Ok(None);
@@ -273,6 +307,47 @@ mod tests {
         assert_eq!(read.case.colour, Colour::Red);
         assert_eq!(read.case.events[1].note, "两家争执");
         assert_eq!(db.cases().unwrap(), [read]);
+    }
+
+    #[test]
+    fn phone_and_text_are_erased_the_retention_days_after_tick_off() {
+        let (mut db, id) = office_with_one_concern();
+        for (action, actor) in [
+            (Action::Accept, "li"),
+            (
+                Action::Assign {
+                    handler: "wuye".into(),
+                },
+                "li",
+            ),
+            (
+                Action::Answer {
+                    reply: "已修好".into(),
+                },
+                "wuye",
+            ),
+            (Action::TickOff, "li"),
+        ] {
+            db.act(&id, action, actor, "", at(1)).unwrap();
+        }
+        let mut concern = db.case(&id).unwrap().unwrap().concern.concern;
+        concern.phone = Some("13812345678".into());
+        db.connection()
+            .execute(
+                "UPDATE concerns SET phone = ?1 WHERE id = ?2",
+                params![concern.phone, id],
+            )
+            .unwrap();
+        let day = chrono::TimeDelta::days(1);
+        assert_eq!(db.erase_personal_data(30, at(1) + day * 29).unwrap(), 0);
+        assert_eq!(db.erase_personal_data(30, at(1) + day * 30).unwrap(), 1);
+        let kept = db.case(&id).unwrap().unwrap();
+        assert_eq!(
+            (kept.concern.concern.phone, kept.concern.concern.text),
+            (None, None)
+        );
+        assert_eq!(kept.concern.concern.ticket, "A1201-001");
+        assert_eq!(kept.case.state, CaseState::TickedOff);
     }
 
     #[test]

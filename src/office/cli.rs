@@ -11,7 +11,7 @@ use tracing::info;
 
 use super::limits::{LimitError, LimitFlags};
 use super::server::serve_until;
-use super::state::Office;
+use super::state::{BoardSettings, Office};
 use super::storage::StorageError;
 use super::tokens::{TokenFileError, TokenTable};
 
@@ -23,6 +23,8 @@ pub struct ServeOptions {
     pub tokens: PathBuf,
     /// The server's limits, as given on the command line.
     pub limits: LimitFlags,
+    /// The community, the red cases' follow-up and the retention, for the case board.
+    pub board: BoardSettings,
 }
 
 /// Why `concern-office` stopped.
@@ -91,7 +93,8 @@ pub async fn serve_command(options: ServeOptions) -> Result<(), OfficeCommandErr
         tokens.kiosk_ids().join(", "),
         tokens.staff_token_count()
     );
-    let office = Office::open(&options.db, tokens)?;
+    let office = Office::open(&options.db, tokens)?.with_board_settings(options.board.clone());
+    tokio::spawn(erase_personal_data_daily(office.clone()));
     let listener =
         TcpListener::bind(options.listen)
             .await
@@ -114,6 +117,28 @@ pub async fn serve_command(options: ServeOptions) -> Result<(), OfficeCommandErr
         .map_err(OfficeCommandError::Serve)?;
     info!("concern-office stopped");
     Ok(())
+}
+
+/// How often the office looks for personal data past its retention: daily is exact enough for a
+/// rule counted in days, and the first look is at the start.
+const RETENTION_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+async fn erase_personal_data_daily(office: Office) {
+    loop {
+        let sweep = office.clone();
+        match tokio::task::spawn_blocking(move || sweep.erase_personal_data()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(erased)) => info!(
+                erased,
+                "phone numbers and free text erased past the retention"
+            ),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot erase personal data past the retention")
+            }
+            Err(e) => tracing::error!(error = %e, "the retention sweep failed"),
+        }
+        tokio::time::sleep(RETENTION_SWEEP_EVERY).await;
+    }
 }
 
 /// Completes on Ctrl-C or (on Unix) SIGTERM, which is how systemd stops a service.

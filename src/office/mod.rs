@@ -52,7 +52,7 @@ pub use limits::{
 };
 pub use routes::{BODY_READ_TIMEOUT, BUSY_RETRY_AFTER, router};
 pub use server::{serve, serve_until};
-pub use state::{BoardSettings, DEFAULT_COMMUNITY, Office};
+pub use state::{BoardSettings, DEFAULT_COMMUNITY, DEFAULT_RETENTION_DAYS, Office};
 pub use storage::{StorageError, StoreBatchError, StoredConcern};
 pub use tokens::{
     Caller, MAX_KIOSK_ID_CHARS, MAX_TOKENS_FILE_BYTES, MIN_TOKEN_CHARS, STAFF_KIOSK_ID,

@@ -37,6 +37,8 @@ pub struct BoardSettings {
     pub community: String,
     /// How often a red case is followed up (定期跟进).
     pub follow_up_days: u32,
+    /// Days after a case is ticked off before its phone number and free text are erased.
+    pub retention_days: u32,
 }
 
 impl Default for BoardSettings {
@@ -44,9 +46,14 @@ impl Default for BoardSettings {
         BoardSettings {
             community: DEFAULT_COMMUNITY.to_string(),
             follow_up_days: DEFAULT_FOLLOW_UP_DAYS,
+            retention_days: DEFAULT_RETENTION_DAYS,
         }
     }
 }
+
+/// The kiosk's own default for personal data after delivery: a month is enough to call a
+/// resident back about an answer, and no longer than the data is needed.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 
 /// The community of the reference installation (the seed article's 万家星城社区).
 pub const DEFAULT_COMMUNITY: &str = "万家星城社区";
@@ -119,6 +126,13 @@ impl Office {
     ) -> Result<Account, AccountError> {
         let now = self.now();
         self.lock_db().add_account(name, role, password, now)
+    }
+
+    /// Erases personal data of cases ticked off longer ago than the retention. Blocks.
+    pub fn erase_personal_data(&self) -> Result<usize, StorageError> {
+        let now = self.now();
+        let days = self.board.retention_days;
+        self.lock_db().erase_personal_data(days, now)
     }
 
     pub fn board_settings(&self) -> &BoardSettings {

@@ -264,11 +264,16 @@ mod tests {
         step(&mut case, Action::TickOff, "", 3);
         let thursday = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
         let (c, demands, conflicts) = look(&case, thursday);
-        assert_eq!((c.settled_this_week, c.open_green), (1, 0));
+        let open = |c: &Counts| c.open_green + c.open_orange + c.open_red;
+        assert_eq!((c.settled_this_week, open(&c)), (1, 0));
         assert_eq!((demands, conflicts), (0, 0));
         // The next week it no longer counts as settled this week.
         let next_monday = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
         assert_eq!(look(&case, next_monday).0.settled_this_week, 0);
+        // Reopened, it is open and back on its list.
+        step(&mut case, Action::Reopen, "居民说又坏了", 7);
+        let (c, _, conflicts) = look(&case, next_monday);
+        assert_eq!((open(&c), conflicts), (1, 1));
     }
 
     #[test]
