@@ -197,6 +197,13 @@ async fn a_concern_goes_from_new_to_ticked_off_on_the_board() {
     )
     .await;
     assert!(council.text_of("#history").await.contains("需要物业报价"));
+    // A change of list without its reason is refused in the board's language, and not made.
+    act(&council, "move_list", &[]).await;
+    assert_eq!(
+        council.text_of("p.error").await,
+        "请写明原因：这一改动会连同原因记入办理记录。"
+    );
+    assert!(council.text_of("#case-list").await.contains("居民诉求清单"));
     act(&council, "assign", &[("handler", "wuye")]).await;
     assert_eq!(council.text_of("#case-state").await, "已交办");
     assert_eq!(council.text_of("#case-handler").await, "wuye");

@@ -628,7 +628,7 @@ async fn act(
             &headers,
             &session,
             &id,
-            Some(reason.to_string()),
+            Some(lang_of(&headers).refusal(&reason)),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await

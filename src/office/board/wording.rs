@@ -2,7 +2,7 @@
 //! per language so that a text missing in one of them does not compile.
 
 use crate::concern::{Colour, Lang, ListKind};
-use crate::office::cases::Urgency;
+use crate::office::cases::{CaseError, Urgency};
 
 /// Every fixed text of the board's pages.
 pub struct Words {
@@ -232,6 +232,27 @@ impl Words {
             (false, Urgency::Overdue) => "overdue",
             (false, Urgency::DueSoon) => "due soon",
             (false, _) => "",
+        }
+    }
+
+    /// Why the board refused an action, in the board's language.
+    pub fn refusal(&self, error: &CaseError) -> String {
+        if !self.is_zh() {
+            return error.to_string();
+        }
+        match error {
+            CaseError::NotNow { state, action } => {
+                format!(
+                    "案件现在是“{}”，不能{}。",
+                    state.label_zh(),
+                    self.action(action)
+                )
+            }
+            CaseError::NoteNeeded => "请写明原因：这一改动会连同原因记入办理记录。".into(),
+            CaseError::EmptyAnswer => "给居民的答复不能为空。".into(),
+            CaseError::NoHandler => "请选择承办人。".into(),
+            CaseError::NotRed => "只有红色案件需要定期跟进。".into(),
+            CaseError::Unchanged(_) => "案件已经是这样了，没有改动。".into(),
         }
     }
 
