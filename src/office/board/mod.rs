@@ -141,16 +141,29 @@ fn csrf_refused(session: &Session, given: &str) -> Option<Response> {
     })
 }
 
+/// How long a sign-in page's form stays usable: an hour is plenty to type a password.
+const LOGIN_FORM_SECONDS: i64 = 3600;
+
 async fn login_page(headers: HeaderMap) -> Result<Response, PageError> {
+    login_form(&headers, None, StatusCode::OK)
+}
+
+/// The sign-in page with a fresh token in its form and in a cookie, which a sign-in must match.
+fn login_form(
+    headers: &HeaderMap,
+    message: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let csrf = random_token();
     let mut response = render(LoginPage {
-        t: lang_of(&headers),
+        t: lang_of(headers),
         csrf: csrf.clone(),
-        message: None,
+        message,
     })?;
+    *response.status_mut() = status;
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(&headers, LOGIN_COOKIE, &csrf, 3600),
+        set_cookie(headers, LOGIN_COOKIE, &csrf, LOGIN_FORM_SECONDS),
     );
     Ok(response)
 }
@@ -199,18 +212,7 @@ async fn login(
                 SignIn::Locked { .. } => t.locked,
                 _ => t.refused,
             };
-            let csrf = random_token();
-            let mut response = render(LoginPage {
-                t,
-                csrf: csrf.clone(),
-                message: Some(message),
-            })?;
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(&headers, LOGIN_COOKIE, &csrf, 3600),
-            );
-            Ok(response)
+            login_form(&headers, Some(message), StatusCode::UNAUTHORIZED)
         }
     }
 }
