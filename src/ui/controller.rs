@@ -49,8 +49,6 @@ const MAX_PIN_DIGITS: usize = 8;
 const TICKET_DIGITS: usize = 7;
 /// Who staff actions are by, in the audit log.
 const STAFF_ACTOR: &str = "staff";
-/// Places shown on Where: the 4 x 2 grid holds the building keypad tile and seven places.
-const MAX_PLACES_SHOWN: usize = 7;
 
 /// Everything the resident has chosen, and where they are.
 #[derive(Default)]
@@ -850,7 +848,6 @@ impl Controller {
         let places: Vec<SharedString> = config
             .places
             .iter()
-            .take(MAX_PLACES_SHOWN)
             .map(|p| p.label.get(lang).into())
             .collect();
         kiosk.set_places(ModelRc::new(VecModel::from(places)));
