@@ -1,0 +1,174 @@
+//! The staff desk behind the PIN: checking the PIN (every attempt audited), test print, the
+//! day's summary, reprint by ticket number and "upload now", each answered with a message in
+//! the screen's language.
+
+use tracing::{error, info};
+
+use super::Controller;
+use super::journey::Keypad;
+use crate::store::JobKind;
+use crate::summary;
+use crate::ui::Screen;
+use crate::ui::staff::PinOutcome;
+use crate::ui::wording::{self, pick};
+use crate::upload::uploader::RoundReport;
+
+/// Who staff actions are by, in the audit log.
+const STAFF_ACTOR: &str = "staff";
+
+impl Controller {
+    /// Checks the PIN (every attempt goes into the audit log, never the PIN itself).
+    pub(super) fn enter_pin(&self) {
+        let inner = &self.inner;
+        let pin = std::mem::take(&mut inner.journey.borrow_mut().pin);
+        let now = inner.clock.now();
+        let outcome =
+            inner
+                .pin_guard
+                .borrow_mut()
+                .attempt(inner.config.staff.pin_hash.as_deref(), &pin, now);
+        let detail = match &outcome {
+            PinOutcome::Wrong { left } => format!("{left} tries left"),
+            PinOutcome::Locked { until } => format!("locked until {}", until.to_rfc3339()),
+            PinOutcome::Accepted | PinOutcome::NoPinConfigured => String::new(),
+        };
+        if let Err(e) =
+            inner
+                .store
+                .borrow()
+                .audit(now, STAFF_ACTOR, outcome.audit_action(), &detail)
+        {
+            error!(error = %e, "cannot write the staff PIN attempt to the audit log");
+        }
+        let message = wording::pin_outcome(&outcome, self.lang());
+        if outcome == PinOutcome::Accepted {
+            info!("staff menu opened");
+            self.go(Screen::StaffMenu);
+        }
+        self.staff_says(message);
+    }
+
+    pub(super) fn test_print(&self) {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let store = inner.store.borrow();
+        let queued = store
+            .enqueue_print(&JobKind::TestPage, now)
+            .and_then(|_| store.audit(now, STAFF_ACTOR, "test-print", ""));
+        drop(store);
+        let message = match queued {
+            Ok(()) => {
+                self.wake_printer();
+                pick(
+                    self.lang(),
+                    "测试页已排队打印。".into(),
+                    "Test page queued.".into(),
+                )
+            }
+            Err(e) => e.to_string(),
+        };
+        self.staff_says(message);
+    }
+
+    pub(super) fn print_summary(&self) {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let queued =
+            summary::queue_on_demand(&inner.store.borrow(), now.date_naive(), STAFF_ACTOR, now);
+        let message = match queued {
+            Ok(_) => {
+                self.wake_printer();
+                pick(
+                    self.lang(),
+                    "今日汇总已排队打印。".into(),
+                    "Today's summary queued.".into(),
+                )
+            }
+            Err(e) => e.to_string(),
+        };
+        self.staff_says(message);
+    }
+
+    pub(super) fn reprint(&self) {
+        let inner = &self.inner;
+        let ticket = inner
+            .journey
+            .borrow()
+            .reprint_ticket(&inner.config.kiosk.ticket_prefix);
+        let now = inner.clock.now();
+        let queued = inner
+            .store
+            .borrow()
+            .queue_reprint(&ticket, STAFF_ACTOR, now)
+            .map(|job| job.is_some());
+        let lang = self.lang();
+        let message = match queued {
+            Ok(true) => {
+                self.wake_printer();
+                self.edit(|j| j.keypad = None);
+                pick(
+                    lang,
+                    format!("{ticket} 的回执已排队补打。"),
+                    format!("Receipt {ticket} queued."),
+                )
+            }
+            Ok(false) => pick(
+                lang,
+                format!("没有编号为 {ticket} 的反映。"),
+                format!("No concern has the number {ticket}."),
+            ),
+            Err(e) => e.to_string(),
+        };
+        self.staff_says(message);
+    }
+
+    /// Opens the keypad for the ticket number of a receipt to print again.
+    pub(super) fn open_reprint(&self) {
+        self.edit(|j| {
+            j.reprint.clear();
+            j.keypad = Some(Keypad::Reprint);
+        });
+    }
+
+    /// Asks the uploader for a round now; the answer comes back on the UI thread.
+    pub(super) fn upload_now(&self) {
+        let lang = self.lang();
+        let Some(handle) = self.inner.upload.borrow().clone() else {
+            return self.staff_says(pick(
+                lang,
+                "上传没有运行（请看日志或运行 doctor）。".into(),
+                "The uploader is not running (see the log or run doctor).".into(),
+            ));
+        };
+        self.staff_says(pick(lang, "正在上传……".into(), "Uploading…".into()));
+        let spawned = slint::spawn_local(async move {
+            let report = handle.upload_now().await;
+            Controller::with_current(|c| c.upload_finished(report));
+        });
+        if let Err(e) = spawned {
+            self.staff_says(e.to_string());
+        }
+    }
+
+    fn upload_finished(&self, report: Result<RoundReport, String>) {
+        let message = match report {
+            Ok(report) if report.batches.is_empty() => pick(
+                self.lang(),
+                "没有要上传的。".into(),
+                "Nothing to upload.".into(),
+            ),
+            Ok(report) => report
+                .batches
+                .iter()
+                .map(|b| b.describe())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(e) => e,
+        };
+        self.staff_says(message);
+    }
+
+    fn staff_says(&self, message: String) {
+        self.edit(|j| j.staff_message = message);
+    }
+}
