@@ -21,7 +21,7 @@ use tracing::{error, info, warn};
 pub use idle::IDLE_WARNING_AFTER;
 use idle::Timers;
 use journey::{Back, Journey};
-use view::Scene;
+use view::{Scene, View};
 
 use super::staff::PinGuard;
 use super::{AppWindow, Kiosk, Screen, wording};
@@ -29,7 +29,7 @@ use crate::clock::Clock;
 use crate::concern::{Concern, Lang};
 use crate::config::Config;
 use crate::printer::PrinterStatus;
-use crate::store::Store;
+use crate::store::{Store, UploadStatus};
 use crate::upload::schedule::UploadHandle;
 
 struct Inner {
@@ -41,8 +41,11 @@ struct Inner {
     lang: RefCell<Lang>,
     journey: RefCell<Journey>,
     printer: RefCell<Option<PrinterStatus>>,
+    /// What the staff menu shows of the uploads, as last read from the store.
+    upload_status: RefCell<Option<Result<UploadStatus, String>>>,
     pin_guard: RefCell<PinGuard>,
     upload: RefCell<Option<UploadHandle>>,
+    view: RefCell<View>,
     timers: Timers,
 }
 
@@ -83,6 +86,7 @@ impl Controller {
         print_wake: Option<SyncSender<()>>,
     ) -> Controller {
         let lang = config.default_lang();
+        let view = View::new(window, &config);
         let inner = Rc::new(Inner {
             window: window.as_weak(),
             config,
@@ -92,8 +96,10 @@ impl Controller {
             lang: RefCell::new(lang),
             journey: RefCell::new(Journey::default()),
             printer: RefCell::new(None),
+            upload_status: RefCell::new(None),
             pin_guard: RefCell::new(PinGuard::default()),
             upload: RefCell::new(None),
+            view: RefCell::new(view),
             timers: Timers::default(),
         });
         let controller = Controller { inner };
@@ -166,39 +172,42 @@ impl Controller {
         *self.inner.lang.borrow()
     }
 
-    /// Runs `paint` with the view and the state as it is now; nothing once the window is gone.
-    fn paint(&self, paint: impl FnOnce(&Kiosk, &Scene)) {
+    /// Runs `paint` on the view with the state as it is now; nothing once the window is gone.
+    fn paint<R: Default>(&self, paint: impl FnOnce(&mut View, &Kiosk, &Scene) -> R) -> R {
         let Some(window) = self.inner.window.upgrade() else {
-            return;
+            return R::default();
         };
         let inner = &self.inner;
         let journey = inner.journey.borrow();
+        let upload = inner.upload_status.borrow();
         let scene = Scene {
             config: &inner.config,
             lang: self.lang(),
             now: inner.clock.now(),
             journey: &journey,
             printer: *inner.printer.borrow(),
+            upload: upload.as_ref(),
         };
-        paint(&window.global::<Kiosk>(), &scene);
+        paint(
+            &mut inner.view.borrow_mut(),
+            &window.global::<Kiosk>(),
+            &scene,
+        )
     }
 
-    /// Hands the whole state to the view.
+    /// Brings the view up to the state (only the parts that changed are set).
     fn show(&self) {
-        self.paint(|kiosk, scene| {
-            view::show(kiosk, scene);
-            if scene.journey.screen == Screen::StaffMenu {
-                let upload = match self.inner.store.borrow().upload_status() {
-                    Ok(status) => wording::upload_line(&status, scene.lang),
-                    Err(e) => e.to_string(),
-                };
-                kiosk.set_upload_status(upload.into());
-            }
-        });
+        self.paint(|view, kiosk, scene| view.draw(kiosk, scene));
     }
 
+    /// The clock's tick: a new minute on the date line, and with the staff menu open, the
+    /// upload status read again (the uploader's own rounds change it).
     fn show_clock(&self) {
-        self.paint(view::show_clock);
+        let new_minute = self.paint(|view, kiosk, scene| view.draw_clock(kiosk, scene));
+        if new_minute && self.screen() == Screen::StaffMenu {
+            self.refresh_upload_status();
+            self.show();
+        }
     }
 
     /// Forgets everything the resident chose and shows Home in the kiosk's first language.

@@ -1,6 +1,6 @@
 //! The staff desk behind the PIN: checking the PIN (every attempt audited), test print, the
 //! day's summary, reprint by ticket number and "upload now", each answered with a message in
-//! the screen's language.
+//! the screen's language, and the upload status the menu shows.
 
 use tracing::{error, info};
 
@@ -43,6 +43,7 @@ impl Controller {
         let message = wording::pin_outcome(&outcome, self.lang());
         if outcome == PinOutcome::Accepted {
             info!("staff menu opened");
+            self.refresh_upload_status();
             self.go(Screen::StaffMenu);
         }
         self.staff_says(message);
@@ -151,6 +152,8 @@ impl Controller {
     }
 
     fn upload_finished(&self, report: Result<RoundReport, String>) {
+        // The round changed what is waiting, whatever it came to.
+        self.refresh_upload_status();
         let message = match report {
             Ok(report) if report.batches.is_empty() => pick(
                 self.lang(),
@@ -166,6 +169,19 @@ impl Controller {
             Err(e) => e,
         };
         self.staff_says(message);
+    }
+
+    /// Reads the upload status the staff menu shows from the store. Only when it may have
+    /// changed (the menu opens, an upload round ends, a minute passes with the menu open), not
+    /// on every tap: the menu must not wait on SQLite while staff type.
+    pub(super) fn refresh_upload_status(&self) {
+        let status = self
+            .inner
+            .store
+            .borrow()
+            .upload_status()
+            .map_err(|e| e.to_string());
+        *self.inner.upload_status.borrow_mut() = Some(status);
     }
 
     fn staff_says(&self, message: String) {
