@@ -2,15 +2,16 @@
 //! day's summary, reprint by ticket number and "upload now", each answered with a message in
 //! the screen's language, and the upload status the menu shows.
 
+use slint::{ComponentHandle, SharedString};
 use tracing::{error, info};
 
 use super::Controller;
 use super::journey::Keypad;
 use crate::store::JobKind;
 use crate::summary;
-use crate::ui::Screen;
 use crate::ui::staff::PinOutcome;
-use crate::ui::wording::{self, pick};
+use crate::ui::wording;
+use crate::ui::{Screen, StaffWords};
 use crate::upload::uploader::RoundReport;
 
 /// Who staff actions are by, in the audit log.
@@ -57,18 +58,7 @@ impl Controller {
             .enqueue_print(&JobKind::TestPage, now)
             .and_then(|_| store.audit(now, STAFF_ACTOR, "test-print", ""));
         drop(store);
-        let message = match queued {
-            Ok(()) => {
-                self.wake_printer();
-                pick(
-                    self.lang(),
-                    "测试页已排队打印。".into(),
-                    "Test page queued.".into(),
-                )
-            }
-            Err(e) => e.to_string(),
-        };
-        self.staff_says(message);
+        self.print_queued(queued, |w| w.invoke_test_page_queued());
     }
 
     pub(super) fn print_summary(&self) {
@@ -76,14 +66,19 @@ impl Controller {
         let now = inner.clock.now();
         let queued =
             summary::queue_on_demand(&inner.store.borrow(), now.date_naive(), STAFF_ACTOR, now);
+        self.print_queued(queued.map(|_| ()), |w| w.invoke_summary_queued());
+    }
+
+    /// Tells staff how queueing a print went: the printer woken and `done` said, or why not.
+    fn print_queued(
+        &self,
+        queued: Result<(), impl ToString>,
+        done: impl FnOnce(&StaffWords<'_>) -> SharedString,
+    ) {
         let message = match queued {
-            Ok(_) => {
+            Ok(()) => {
                 self.wake_printer();
-                pick(
-                    self.lang(),
-                    "今日汇总已排队打印。".into(),
-                    "Today's summary queued.".into(),
-                )
+                self.word(done)
             }
             Err(e) => e.to_string(),
         };
@@ -102,22 +97,13 @@ impl Controller {
             .borrow()
             .queue_reprint(&ticket, STAFF_ACTOR, now)
             .map(|job| job.is_some());
-        let lang = self.lang();
         let message = match queued {
             Ok(true) => {
                 self.wake_printer();
                 self.edit(|j| j.keypad = None);
-                pick(
-                    lang,
-                    format!("{ticket} 的回执已排队补打。"),
-                    format!("Receipt {ticket} queued."),
-                )
+                self.word(|w| w.invoke_receipt_queued(ticket.as_str().into()))
             }
-            Ok(false) => pick(
-                lang,
-                format!("没有编号为 {ticket} 的反映。"),
-                format!("No concern has the number {ticket}."),
-            ),
+            Ok(false) => self.word(|w| w.invoke_no_such_ticket(ticket.as_str().into())),
             Err(e) => e.to_string(),
         };
         self.staff_says(message);
@@ -133,15 +119,10 @@ impl Controller {
 
     /// Asks the uploader for a round now; the answer comes back on the UI thread.
     pub(super) fn upload_now(&self) {
-        let lang = self.lang();
         let Some(handle) = self.inner.upload.borrow().clone() else {
-            return self.staff_says(pick(
-                lang,
-                "上传没有运行（请看日志或运行 doctor）。".into(),
-                "The uploader is not running (see the log or run doctor).".into(),
-            ));
+            return self.staff_says(self.word(|w| w.invoke_uploader_not_running()));
         };
-        self.staff_says(pick(lang, "正在上传……".into(), "Uploading…".into()));
+        self.staff_says(self.word(|w| w.invoke_uploading()));
         let spawned = slint::spawn_local(async move {
             let report = handle.upload_now().await;
             Controller::with_current(|c| c.upload_finished(report));
@@ -155,11 +136,7 @@ impl Controller {
         // The round changed what is waiting, whatever it came to.
         self.refresh_upload_status();
         let message = match report {
-            Ok(report) if report.batches.is_empty() => pick(
-                self.lang(),
-                "没有要上传的。".into(),
-                "Nothing to upload.".into(),
-            ),
+            Ok(report) if report.batches.is_empty() => self.word(|w| w.invoke_nothing_to_upload()),
             Ok(report) => report
                 .batches
                 .iter()
@@ -182,6 +159,15 @@ impl Controller {
             .upload_status()
             .map_err(|e| e.to_string());
         *self.inner.upload_status.borrow_mut() = Some(status);
+    }
+
+    /// One of the catalogue's messages for staff, in the language the screen shows now (the
+    /// translation Slint has selected); nothing once the window is gone.
+    fn word(&self, word: impl FnOnce(&StaffWords<'_>) -> SharedString) -> String {
+        let Some(window) = self.inner.window.upgrade() else {
+            return String::new();
+        };
+        word(&window.global::<StaffWords>()).into()
     }
 
     fn staff_says(&self, message: String) {
