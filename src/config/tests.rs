@@ -378,3 +378,74 @@ fn a_syntax_error_at_a_key_with_no_name_still_names_it() {
     let e = Config::parse("=[\n", "kiosk.toml").unwrap_err();
     assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("\"\"")), "{e}");
 }
+
+/// The 1-based number of the reference config's first line that reads `text`.
+fn line_that_reads(text: &str) -> usize {
+    REFERENCE_CONFIG
+        .lines()
+        .position(|l| l == text)
+        .unwrap_or_else(|| panic!("no line `{text}` in the reference config"))
+        + 1
+}
+
+/// The reference config with `added` written in front of its 1-based line `line`.
+fn inserted_at(line: usize, added: &str) -> String {
+    let mut lines: Vec<&str> = REFERENCE_CONFIG.lines().collect();
+    lines.insert(line - 1, added);
+    lines.join("\n")
+}
+
+/// The reference config with `count` more places after its seventh, and the line of the
+/// first one added.
+fn with_more_places(count: usize) -> (String, usize) {
+    let after = line_that_reads("label = { zh = \"花园小路\", en = \"Garden path\" }") + 1;
+    let place = "\n[[place]]\nlabel = { zh = \"篮球场\", en = \"Basketball court\" }";
+    (inserted_at(after, &place.repeat(count)), after + 1)
+}
+
+#[test]
+fn the_reference_config_fills_the_where_screen() {
+    let config = Config::parse(REFERENCE_CONFIG, "kiosk.toml").unwrap();
+    assert_eq!(config.places.len(), MAX_PLACES);
+}
+
+#[test]
+fn a_place_beyond_what_the_where_screen_shows_is_refused_at_its_entry() {
+    let (text, line) = with_more_places(1);
+    let e = Config::parse(&text, "kiosk.toml").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "kiosk.toml:{line}: key `place[8]`: there are 8 places; the Where screen shows at most 7"
+        )
+    );
+    // However many there are, the first one without a tile is named.
+    let (text, line) = with_more_places(3);
+    let e = Config::parse(&text, "kiosk.toml").unwrap_err();
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(line), Some("place[8]")),
+        "{e}"
+    );
+    assert!(e.problem.starts_with("there are 10 places"), "{e}");
+}
+
+#[test]
+fn a_category_beyond_what_the_category_screen_shows_is_refused() {
+    let first = line_that_reads("[[category]]");
+    let eleventh = "[[category]]\ncode    = \"extra\"\nlist    = \"demands\"\n\
+                    triage  = \"green\"\nicon    = \"dots\"\n\
+                    label   = { zh = \"其他二\", en = \"More\" }\n\
+                    phrases = [ { zh = \"别的事\", en = \"Something else\" } ]\n";
+    let e = Config::parse(&inserted_at(first, eleventh), "kiosk.toml").unwrap_err();
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(first), Some("category")),
+        "{e}"
+    );
+    assert!(
+        e.problem
+            .contains(&format!("between 1 and {MAX_CATEGORIES} categories")),
+        "{e}"
+    );
+}

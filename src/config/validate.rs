@@ -16,8 +16,9 @@ use crate::concern::Bilingual;
 pub const MAX_CATEGORIES: usize = 10;
 /// The Details screen shows every preset phrase as a large button: eight fit.
 pub const MAX_PHRASES_PER_CATEGORY: usize = 8;
-/// The Where screen's 4 x 2 grid holds the building keypad tile and seven places; an eighth
-/// place would never be shown.
+/// The Where screen's 4 x 2 grid holds the building keypad tile and seven places: an eighth
+/// would have no tile, so it is refused here rather than left off the screen. (ui/place.slint
+/// lays the grid out for this number.)
 pub const MAX_PLACES: usize = 7;
 /// Letters of the ticket prefix: a resident reads the ticket aloud on the phone, and three
 /// letters tell every kiosk of a district apart.

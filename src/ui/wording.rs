@@ -1,5 +1,6 @@
 //! The few texts the controller composes itself (from config values and the resident's
-//! answers), in each kiosk language. Fixed screen texts live in the .slint files with `@tr`.
+//! answers), in each kiosk language. Fixed texts live in the .slint files with `@tr` and are
+//! translated in ui/translations, the staff menu's fixed answers too (`StaffWords`).
 
 use chrono::{DateTime, Datelike, FixedOffset};
 
@@ -90,7 +91,7 @@ pub fn phrase_separator(lang: Lang) -> &'static str {
 }
 
 /// What staff are told; `zh` and `en` of one message.
-pub fn pick(lang: Lang, zh: String, en: String) -> String {
+fn pick(lang: Lang, zh: String, en: String) -> String {
     match lang {
         Lang::ZhCn => zh,
         Lang::En => en,

@@ -1,0 +1,316 @@
+//! The projection of the controller's state onto the Slint view. The screen is drawn in parts,
+//! each from a few inputs, and each part remembers the inputs it last showed: a tap sets only
+//! the properties of the parts it changed, and the tiles' models change row by row rather than
+//! being replaced (a new model makes Slint rebuild every tile).
+
+use std::rc::Rc;
+
+use chrono::{DateTime, FixedOffset};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+
+use super::journey::{Journey, Keypad, MIN_PIN_DIGITS, TICKET_DIGITS};
+use crate::concern::{Concern, Lang, normalise_phone};
+use crate::config::Config;
+use crate::printer::PrinterStatus;
+use crate::receipt::promise_line;
+use crate::store::UploadStatus;
+use crate::ui::{AppWindow, Choice, Kiosk, Screen, Tile, wording};
+
+/// What the view is drawn from.
+pub(super) struct Scene<'a> {
+    pub(super) config: &'a Config,
+    pub(super) lang: Lang,
+    pub(super) now: DateTime<FixedOffset>,
+    pub(super) journey: &'a Journey,
+    pub(super) printer: Option<PrinterStatus>,
+    /// The upload status as last read for the staff menu; None until the menu first opens.
+    pub(super) upload: Option<&'a Result<UploadStatus, String>>,
+}
+
+/// What Confirm's read-back is drawn from: the language, the place, whether a phone number
+/// was given and which, and why filing failed.
+type ReadBack = (Lang, Option<String>, bool, String, Option<String>);
+
+/// The view's models (kept, so their rows can change in place) and the inputs each part of
+/// the screen was last drawn from.
+pub(super) struct View {
+    categories: Rc<VecModel<Tile>>,
+    phrases: Rc<VecModel<Choice>>,
+    places: Rc<VecModel<SharedString>>,
+    screen: Drawn<Screen>,
+    language: Drawn<Lang>,
+    clock: Drawn<String>,
+    category: Drawn<(Lang, Option<usize>, Vec<bool>)>,
+    address: Drawn<(bool, String, String, bool)>,
+    phone: Drawn<(bool, String)>,
+    read_back: Drawn<ReadBack>,
+    done: Drawn<(Lang, Option<Concern>)>,
+    printer: Drawn<(Lang, Option<PrinterStatus>)>,
+    pin: Drawn<String>,
+    staff_message: Drawn<String>,
+    upload: Drawn<(Lang, Result<UploadStatus, String>)>,
+    reprint: Drawn<(bool, String)>,
+    idle: Drawn<(bool, u32)>,
+}
+
+impl View {
+    /// Gives `window` the models once and shows what never changes while the kiosk runs.
+    pub(super) fn new(window: &AppWindow, config: &Config) -> View {
+        let kiosk = window.global::<Kiosk>();
+        let view = View {
+            categories: Rc::new(VecModel::default()),
+            phrases: Rc::new(VecModel::default()),
+            places: Rc::new(VecModel::default()),
+            screen: Drawn::default(),
+            language: Drawn::default(),
+            clock: Drawn::default(),
+            category: Drawn::default(),
+            address: Drawn::default(),
+            phone: Drawn::default(),
+            read_back: Drawn::default(),
+            done: Drawn::default(),
+            printer: Drawn::default(),
+            pin: Drawn::default(),
+            staff_message: Drawn::default(),
+            upload: Drawn::default(),
+            reprint: Drawn::default(),
+            idle: Drawn::default(),
+        };
+        kiosk.set_categories(ModelRc::from(Rc::clone(&view.categories)));
+        kiosk.set_phrases(ModelRc::from(Rc::clone(&view.phrases)));
+        kiosk.set_places(ModelRc::from(Rc::clone(&view.places)));
+        kiosk.set_hotline(config.kiosk.hotline.as_str().into());
+        kiosk.set_retention_days(
+            i32::try_from(config.retention.days_after_upload).unwrap_or(i32::MAX),
+        );
+        view
+    }
+
+    /// Brings every part of the screen up to `scene`, setting only what changed.
+    pub(super) fn draw(&mut self, kiosk: &Kiosk, scene: &Scene) {
+        let Scene {
+            config,
+            lang,
+            journey,
+            printer,
+            ..
+        } = *scene;
+        self.screen
+            .update(journey.screen, || kiosk.set_screen(journey.screen));
+        self.language.update(lang, || {
+            kiosk.set_other_language(wording::other_language(lang).into());
+            kiosk.set_community(config.kiosk.community.get(lang).into());
+            sync(
+                &self.categories,
+                config.categories.iter().map(|c| Tile {
+                    label: c.label.get(lang).into(),
+                    icon: c.icon.as_str().into(),
+                }),
+            );
+            sync(
+                &self.places,
+                config.places.iter().map(|p| p.label.get(lang).into()),
+            );
+        });
+        self.draw_clock(kiosk, scene);
+        self.draw_category(kiosk, scene);
+        self.draw_journey(kiosk, scene);
+        self.printer.update((lang, printer), || {
+            kiosk.set_printer_fault(printer.is_some_and(|status| !status.can_print()));
+            kiosk.set_printer_status(wording::printer_line(printer, lang).into());
+        });
+        self.draw_staff(kiosk, scene);
+        self.idle
+            .update((journey.idle_warning, journey.idle_seconds_left), || {
+                kiosk.set_idle_warning(journey.idle_warning);
+                kiosk.set_idle_seconds_left(i32::try_from(journey.idle_seconds_left).unwrap_or(0));
+            });
+    }
+
+    /// The date and time on Home; true when the text changed (a new minute, or a language).
+    pub(super) fn draw_clock(&mut self, kiosk: &Kiosk, scene: &Scene) -> bool {
+        let text = wording::date_time(scene.now, scene.lang);
+        let mut changed = false;
+        self.clock.update(text.clone(), || {
+            kiosk.set_date_time(text.into());
+            changed = true;
+        });
+        changed
+    }
+
+    /// The chosen category: its name, its emergency notice, its phrases and what they say.
+    fn draw_category(&mut self, kiosk: &Kiosk, scene: &Scene) {
+        let Scene {
+            config,
+            lang,
+            journey,
+            ..
+        } = *scene;
+        let inputs = (lang, journey.category, journey.chosen.clone());
+        self.category.update(inputs, || {
+            let category = journey.category.and_then(|i| config.categories.get(i));
+            kiosk.set_category_label(category.map(|c| c.label.get(lang)).unwrap_or("").into());
+            kiosk.set_emergency_notice(
+                category
+                    .and_then(|c| c.emergency_notice.as_ref())
+                    .map(|n| n.get(lang))
+                    .unwrap_or("")
+                    .into(),
+            );
+            let phrases = category.map(|c| c.phrases.as_slice()).unwrap_or_default();
+            let choices = phrases.iter().zip(&journey.chosen);
+            sync(
+                &self.phrases,
+                choices.clone().map(|(phrase, chosen)| Choice {
+                    label: phrase.get(lang).into(),
+                    checked: *chosen,
+                }),
+            );
+            kiosk.set_any_phrase(journey.chosen.iter().any(|c| *c));
+            let what: Vec<&str> = choices
+                .filter(|(_, chosen)| **chosen)
+                .map(|(phrase, _)| phrase.get(lang))
+                .collect();
+            kiosk.set_what(what.join(wording::phrase_separator(lang)).into());
+        });
+    }
+
+    /// Where, Contact and Confirm's read-back.
+    fn draw_journey(&mut self, kiosk: &Kiosk, scene: &Scene) {
+        let Scene { lang, journey, .. } = *scene;
+        let j = journey;
+        let address_keypad = j.keypad == Some(Keypad::Address);
+        let inputs = (
+            address_keypad,
+            j.building.clone(),
+            j.unit.clone(),
+            j.typing_unit,
+        );
+        self.address.update(inputs, || {
+            kiosk.set_address_keypad(address_keypad);
+            kiosk.set_building(j.building.as_str().into());
+            kiosk.set_unit(j.unit.as_str().into());
+            kiosk.set_typing_unit(j.typing_unit);
+        });
+        let phone_keypad = j.keypad == Some(Keypad::Phone);
+        self.phone.update((phone_keypad, j.phone.clone()), || {
+            kiosk.set_phone_keypad(phone_keypad);
+            kiosk.set_phone(j.phone.as_str().into());
+            kiosk.set_phone_complete(normalise_phone(&j.phone).is_some());
+        });
+        let inputs = (
+            lang,
+            j.location.clone(),
+            j.phone_given,
+            j.phone.clone(),
+            j.problem.clone(),
+        );
+        self.read_back.update(inputs, || {
+            let place = j.location.as_deref().unwrap_or(wording::not_said(lang));
+            kiosk.set_where(place.into());
+            kiosk.set_contact(if j.phone_given {
+                j.phone.as_str().into()
+            } else {
+                wording::anonymous(lang).into()
+            });
+            kiosk.set_problem(j.problem.as_deref().unwrap_or("").into());
+        });
+        self.done.update((lang, j.filed.clone()), || {
+            let filed = j.filed.as_ref();
+            kiosk.set_ticket(filed.map(|c| c.ticket.as_str()).unwrap_or("").into());
+            let promise = filed
+                .map(|c| promise_line(c.details.colour, c.details.due_date, scene.config, lang));
+            kiosk.set_promise(promise.unwrap_or_default().into());
+        });
+    }
+
+    /// The PIN pad and the staff menu.
+    fn draw_staff(&mut self, kiosk: &Kiosk, scene: &Scene) {
+        let Scene {
+            config,
+            lang,
+            journey: j,
+            ..
+        } = *scene;
+        self.pin.update(j.pin.clone(), || {
+            kiosk.set_pin_dots("●".repeat(j.pin.chars().count()).into());
+            kiosk.set_pin_complete(j.pin.len() >= MIN_PIN_DIGITS);
+        });
+        self.staff_message.update(j.staff_message.clone(), || {
+            kiosk.set_staff_message(j.staff_message.as_str().into());
+        });
+        if let Some(status) = scene.upload {
+            self.upload.update((lang, status.clone()), || {
+                let line = match status {
+                    Ok(status) => wording::upload_line(status, lang),
+                    Err(e) => e.clone(),
+                };
+                kiosk.set_upload_status(line.into());
+            });
+        }
+        let reprint_keypad = j.keypad == Some(Keypad::Reprint);
+        self.reprint
+            .update((reprint_keypad, j.reprint.clone()), || {
+                kiosk.set_reprint_keypad(reprint_keypad);
+                kiosk.set_reprint_ticket(j.reprint_ticket(&config.kiosk.ticket_prefix).into());
+                kiosk.set_reprint_complete(j.reprint.len() == TICKET_DIGITS);
+            });
+    }
+}
+
+/// The inputs one part of the screen was last drawn from.
+struct Drawn<K>(Option<K>);
+
+impl<K> Default for Drawn<K> {
+    fn default() -> Self {
+        Drawn(None)
+    }
+}
+
+impl<K: PartialEq> Drawn<K> {
+    /// Draws the part with `draw` unless it already shows `inputs`.
+    fn update(&mut self, inputs: K, draw: impl FnOnce()) {
+        if self.0.as_ref() != Some(&inputs) {
+            draw();
+            self.0 = Some(inputs);
+        }
+    }
+}
+
+/// Makes `model` hold `rows`, setting only the rows that differ.
+fn sync<T: Clone + PartialEq + 'static>(model: &VecModel<T>, rows: impl Iterator<Item = T>) {
+    let rows: Vec<T> = rows.collect();
+    if rows.len() != model.row_count() {
+        model.set_vec(rows);
+        return;
+    }
+    for (index, row) in rows.into_iter().enumerate() {
+        if model.row_data(index).as_ref() != Some(&row) {
+            model.set_row_data(index, row);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_is_drawn_again_only_when_its_inputs_change() {
+        let mut part = Drawn::default();
+        let mut draws = 0;
+        for inputs in ["a", "a", "b", "b", "a"] {
+            part.update(inputs, || draws += 1);
+        }
+        assert_eq!(draws, 3);
+    }
+
+    #[test]
+    fn a_model_is_brought_to_its_rows_in_place() {
+        let model = VecModel::from(vec![1, 2, 3]);
+        sync(&model, [1, 5, 3].into_iter());
+        assert_eq!(model.iter().collect::<Vec<_>>(), [1, 5, 3]);
+        sync(&model, [4].into_iter());
+        assert_eq!(model.iter().collect::<Vec<_>>(), [4]);
+    }
+}
