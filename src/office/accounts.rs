@@ -13,33 +13,6 @@ use thiserror::Error;
 use super::cases::Action;
 use super::storage::{OfficeDb, StorageError};
 
-/// The schema of accounts, sessions and the office's audit trail.
-pub(super) const ACCOUNTS_MIGRATION: &str = r#"
-CREATE TABLE accounts (
-    name           TEXT PRIMARY KEY,
-    role           TEXT NOT NULL CHECK (role IN ('council', 'grid', 'handler', 'viewer')),
-    password_hash  TEXT NOT NULL,      -- argon2id, PHC string
-    created_at     TEXT NOT NULL,
-    failed_logins  INTEGER NOT NULL DEFAULT 0,
-    locked_until   TEXT                -- RFC 3339, UTC
-);
--- A signed-in browser: the SHA-256 of its cookie's token (the token itself is never stored).
-CREATE TABLE sessions (
-    token_sha256   TEXT PRIMARY KEY,
-    account        TEXT NOT NULL REFERENCES accounts (name),
-    csrf_token     TEXT NOT NULL,
-    expires_at     TEXT NOT NULL
-);
--- Every sign-in, refusal and action, kept for ever.
-CREATE TABLE office_audit (
-    seq      INTEGER PRIMARY KEY,
-    at       TEXT NOT NULL,
-    account  TEXT NOT NULL,
-    what     TEXT NOT NULL,
-    detail   TEXT NOT NULL
-);
-"#;
-
 /// Wrong passwords in a row that lock an account: enough for typing mistakes, far too few to
 /// guess a password.
 pub const MAX_FAILED_LOGINS: u32 = 5;

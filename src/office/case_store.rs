@@ -13,22 +13,6 @@ use tracing::warn;
 use super::cases::{Action, Case, CaseError, CaseState, Event, Filing};
 use super::storage::{OfficeDb, StorageError, StoredConcern, concern_by_id};
 
-/// The schema of the case events, added to the office database's migrations.
-pub(super) const CASE_EVENTS_MIGRATION: &str = r#"
--- Every change of a case, kept for ever: the case's state is what its events make.
-CREATE TABLE case_events (
-    seq         INTEGER PRIMARY KEY,   -- the order events happened in
-    concern_id  TEXT NOT NULL REFERENCES concerns (id),
-    at          TEXT NOT NULL,         -- RFC 3339, UTC
-    actor       TEXT NOT NULL,         -- the account that acted
-    action      TEXT NOT NULL,         -- JSON: {"action": "assign", "handler": …}
-    from_state  TEXT NOT NULL,
-    to_state    TEXT NOT NULL,
-    note        TEXT NOT NULL
-);
-CREATE INDEX case_events_by_concern ON case_events (concern_id, seq);
-"#;
-
 /// A concern with the case it has become.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseRecord {

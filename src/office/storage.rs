@@ -67,8 +67,45 @@ CREATE INDEX batches_by_id ON batches (batch_id);
 -- not a retry. NULL for arrivals stored before the office kept it.
 ALTER TABLE batches ADD COLUMN body_sha256 TEXT;
 "#,
-    super::case_store::CASE_EVENTS_MIGRATION,
-    super::accounts::ACCOUNTS_MIGRATION,
+    r#"
+-- Every change of a case, kept for ever: the case's state is what its events make.
+CREATE TABLE case_events (
+    seq         INTEGER PRIMARY KEY,   -- the order events happened in
+    concern_id  TEXT NOT NULL REFERENCES concerns (id),
+    at          TEXT NOT NULL,         -- RFC 3339, UTC
+    actor       TEXT NOT NULL,         -- the account that acted
+    action      TEXT NOT NULL,         -- JSON: {"action": "assign", "handler": …}
+    from_state  TEXT NOT NULL,
+    to_state    TEXT NOT NULL,
+    note        TEXT NOT NULL
+);
+CREATE INDEX case_events_by_concern ON case_events (concern_id, seq);
+"#,
+    r#"
+CREATE TABLE accounts (
+    name           TEXT PRIMARY KEY,
+    role           TEXT NOT NULL CHECK (role IN ('council', 'grid', 'handler', 'viewer')),
+    password_hash  TEXT NOT NULL,      -- argon2id, PHC string
+    created_at     TEXT NOT NULL,
+    failed_logins  INTEGER NOT NULL DEFAULT 0,
+    locked_until   TEXT                -- RFC 3339, UTC
+);
+-- A signed-in browser: the SHA-256 of its cookie's token (the token itself is never stored).
+CREATE TABLE sessions (
+    token_sha256   TEXT PRIMARY KEY,
+    account        TEXT NOT NULL REFERENCES accounts (name),
+    csrf_token     TEXT NOT NULL,
+    expires_at     TEXT NOT NULL
+);
+-- Every sign-in, refusal and action, kept for ever.
+CREATE TABLE office_audit (
+    seq      INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    account  TEXT NOT NULL,
+    what     TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+"#,
 ];
 
 /// Why the database could not be opened, written or read.
