@@ -69,7 +69,7 @@ impl Board {
         assert_eq!(browser.current_path().await, "/board/login");
         browser.fill("input[name=name]", name).await;
         browser.fill("input[name=password]", PASSWORD).await;
-        browser.click("#sign-in").await;
+        submit_and_wait(&browser, "form[action='/board/login']").await;
         assert_eq!(browser.current_path().await, "/board/", "{name} signs in");
         browser
     }
@@ -126,6 +126,11 @@ async fn submit_and_wait(browser: &Browser, form: &str) {
         .await
         .expect("the page can be marked");
     browser.submit(form).await;
+    wait_for_new_page(browser, form).await;
+}
+
+/// Waits until the page marked with `window.__before_submit` has been replaced by the next.
+async fn wait_for_new_page(browser: &Browser, what: &str) {
     let waited = std::time::Instant::now();
     loop {
         let fresh = browser
@@ -139,7 +144,7 @@ async fn submit_and_wait(browser: &Browser, form: &str) {
         }
         assert!(
             waited.elapsed() < browser::PAGE_PATIENCE,
-            "no answer to {form} within {:?}",
+            "no new page for {what} within {:?}",
             browser::PAGE_PATIENCE
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -309,10 +314,16 @@ async fn a_wrong_password_is_refused_and_the_board_wants_a_sign_in() {
     browser
         .fill("input[name=password]", "not the password")
         .await;
-    browser.click("#sign-in").await;
+    submit_and_wait(&browser, "form[action='/board/login']").await;
     assert_eq!(browser.text_of("p.error").await, "用户名或密码不对。");
     // English is one click away and stays chosen.
+    browser
+        .client()
+        .execute("window.__before_submit = true;", vec![])
+        .await
+        .expect("the page can be marked");
     browser.click("header a").await;
+    wait_for_new_page(&browser, "the English page").await;
     assert_eq!(browser.text_of("h2").await, "Sign in");
 }
 
