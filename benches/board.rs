@@ -30,7 +30,8 @@ fn concern(n: usize) -> WireConcern {
     };
     WireConcern {
         id: Uuid::now_v7(),
-        ticket: format!("A{}-{:03}", created_at.format("%m%d"), n % 1000),
+        // Day numbers start at 1, as the kiosk issues them.
+        ticket: format!("A{}-{:03}", created_at.format("%m%d"), n % 999 + 1),
         created_at,
         category: "repairs".into(),
         category_label: Bilingual {
