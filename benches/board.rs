@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use concern_kiosk::concern::{Bilingual, Colour, Lang, ListKind};
+use concern_kiosk::concern::{Bilingual, CheckCode, Colour, Lang, ListKind, TrackingCode};
 use concern_kiosk::office::board::{ZH, list_workbook};
 use concern_kiosk::office::cases::{Action, Case, Filing};
 use concern_kiosk::office::{
@@ -49,6 +49,8 @@ fn concern(n: usize) -> WireConcern {
         text: (n % 3 == 0).then(|| "已经好几天了，老人晚上出门不方便".into()),
         location: Some(format!("{}幢", n % 30 + 1)),
         phone: (n % 2 == 0).then(|| "13812345678".into()),
+        tracking_code: Some(TrackingCode::random()),
+        check_code: Some(CheckCode::random()),
     }
 }
 
@@ -87,6 +89,7 @@ async fn board_first_page(cases: usize) -> anyhow::Result<Duration> {
             batch_id: Uuid::now_v7(),
             sent_at: DateTime::parse_from_rfc3339("2026-12-01T17:30:00+08:00")?,
             concerns: (n..n + size).map(concern).collect(),
+            ratings: Vec::new(),
         };
         let sent = http
             .post(format!("{base}/v1/batches"))

@@ -8,8 +8,12 @@ use thiserror::Error;
 use uuid::Uuid;
 
 mod catalogue;
+mod progress;
+mod tracking;
 
 pub use catalogue::{Category, FilingRules, FollowUp, Place, TriageRules, Window};
+pub use progress::{CaseState, Rating, ResidentProgress};
+pub use tracking::{CHECK_CODE_DIGITS, CheckCode, TRACKING_CODE_CHARS, TrackingCode};
 
 /// The most free text a resident (or staff, for them) may enter. About a receipt's worth of
 /// reading at 24-dot text, and a full paragraph of spoken Chinese.
@@ -177,6 +181,26 @@ pub struct NewConcern {
     pub text: Option<String>,
     pub location: Option<String>,
     pub phone: Option<String>,
+    /// What lets the resident read the office's answer; `None` for concerns filed before
+    /// kiosks gave them out.
+    pub codes: Option<ResidentCodes>,
+}
+
+/// A concern's two secrets, given at filing: the QR code's tracking code and the check code
+/// printed beside the ticket number. Never derived from the ticket, which is sequential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResidentCodes {
+    pub tracking: TrackingCode,
+    pub check: CheckCode,
+}
+
+impl ResidentCodes {
+    pub fn random() -> ResidentCodes {
+        ResidentCodes {
+            tracking: TrackingCode::random(),
+            check: CheckCode::random(),
+        }
+    }
 }
 
 /// A filed concern: committed to the store with its ticket number.
@@ -269,6 +293,7 @@ impl Draft {
             text,
             location,
             phone,
+            codes: Some(ResidentCodes::random()),
         })
     }
 }

@@ -255,6 +255,7 @@ mod tests {
             batch_id: uuid::Uuid::now_v7(),
             sent_at: filed,
             concerns: vec![WireConcern::from(&concern)],
+            ratings: Vec::new(),
         };
         let mut db = OfficeDb::open_in_memory().unwrap();
         db.store_batch(&batch, "sha", filed).unwrap();

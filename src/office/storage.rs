@@ -106,6 +106,13 @@ CREATE TABLE office_audit (
     detail   TEXT NOT NULL
 );
 "#,
+    r#"
+-- The resident's codes as the kiosk gave them (NULL from kiosks before them): the status page
+-- is found by the tracking code. Not unique: a kiosk's duplicate must never stop a batch.
+ALTER TABLE concerns ADD COLUMN tracking_code TEXT;
+ALTER TABLE concerns ADD COLUMN check_code TEXT;
+CREATE INDEX concerns_by_tracking_code ON concerns (tracking_code);
+"#,
 ];
 
 /// Why the database could not be opened, written or read.
@@ -310,9 +317,9 @@ impl OfficeDb {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO concerns (id, kiosk_id, batch_id, received_at, ticket, created_at,
                      created_at_epoch_ms, category, category_zh, category_en, list, colour,
-                     due_date, lang, phrases, text, location, phone)
+                     due_date, lang, phrases, text, location, phone, tracking_code, check_code)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18)
+                     ?17, ?18, ?19, ?20)
                  ON CONFLICT (id) DO NOTHING",
             )?;
             for concern in unique {
@@ -341,6 +348,8 @@ impl OfficeDb {
                     concern.text,
                     concern.location,
                     concern.phone,
+                    concern.tracking_code.as_ref().map(|c| c.as_str()),
+                    concern.check_code.as_ref().map(|c| c.as_str()),
                 ])?;
                 if inserted == 1 {
                     reply.accepted.push(concern.id);

@@ -5,13 +5,14 @@ use chrono::DateTime;
 use rusqlite::Row;
 
 use super::wire::WireConcern;
-use crate::concern::{Bilingual, Colour, Lang, ListKind};
+use crate::concern::{Bilingual, CheckCode, Colour, Lang, ListKind, TrackingCode};
 
 /// The columns [`ConcernRow::read`] expects, in order, for a `SELECT`.
 pub const CONCERN_ROW_COLUMNS: &str = "id, ticket, created_at, category, category_zh, \
-     category_en, list, colour, due_date, lang, phrases, text, location, phone";
+     category_en, list, colour, due_date, lang, phrases, text, location, phone, tracking_code, \
+     check_code";
 /// How many columns that is: what a query reads after them starts at this index.
-pub const CONCERN_ROW_WIDTH: usize = 14;
+pub const CONCERN_ROW_WIDTH: usize = 16;
 
 pub struct ConcernRow {
     id: String,
@@ -28,6 +29,8 @@ pub struct ConcernRow {
     text: Option<String>,
     location: Option<String>,
     phone: Option<String>,
+    tracking_code: Option<String>,
+    check_code: Option<String>,
 }
 
 impl ConcernRow {
@@ -48,6 +51,8 @@ impl ConcernRow {
             text: row.get(first + 11)?,
             location: row.get(first + 12)?,
             phone: row.get(first + 13)?,
+            tracking_code: row.get(first + 14)?,
+            check_code: row.get(first + 15)?,
         })
     }
 
@@ -82,6 +87,16 @@ impl ConcernRow {
             text: self.text.clone(),
             location: self.location.clone(),
             phone: self.phone.clone(),
+            tracking_code: self
+                .tracking_code
+                .as_deref()
+                .map(|t| TrackingCode::parse(t).ok_or_else(|| damaged("tracking_code", t)))
+                .transpose()?,
+            check_code: self
+                .check_code
+                .as_deref()
+                .map(|c| CheckCode::parse(c).ok_or_else(|| damaged("check_code", c)))
+                .transpose()?,
             ticket: self.ticket,
         })
     }

@@ -24,6 +24,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use thiserror::Error;
 
 mod backup;
+mod case_status;
 mod opening;
 mod print_jobs;
 mod states;
@@ -34,6 +35,7 @@ mod upload_outbox;
 use opening::pragma_rows;
 
 pub use backup::{BACKUP_DIR, BackupReport};
+pub use case_status::{CaseStatus, RateOutcome};
 pub use print_jobs::{JobKind, PrintJob};
 pub use states::{BatchState, JobState, OutboxState};
 pub use upload_outbox::{RejectedBatch, StoredBatch, UploadStatus, utc_text};
@@ -161,8 +163,9 @@ impl Store {
         let created_at = new.created_at.to_rfc3339();
         tx.execute(
             "INSERT INTO concerns (id, ticket, created_at, created_date, category, category_zh,
-                category_en, list, colour, due_date, lang, phrases, text, location, phone)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                category_en, list, colour, due_date, lang, phrases, text, location, phone,
+                tracking_code, check_code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 new.id.to_string(),
                 ticket,
@@ -179,6 +182,8 @@ impl Store {
                 new.text,
                 new.location,
                 new.phone,
+                new.codes.as_ref().map(|c| c.tracking.as_str()),
+                new.codes.as_ref().map(|c| c.check.as_str()),
             ],
         )?;
         tx.execute(

@@ -108,6 +108,47 @@ CREATE TABLE daily_summaries (
 );
 CREATE INDEX concerns_by_due_date ON concerns (due_date);
 "#,
+    r#"
+-- What lets only the resident read the office's answer: the QR code's random tracking code
+-- and the receipt's check code. NULL for concerns filed before kiosks gave them out.
+ALTER TABLE concerns ADD COLUMN tracking_code TEXT;
+ALTER TABLE concerns ADD COLUMN check_code TEXT;
+CREATE UNIQUE INDEX concerns_by_tracking_code ON concerns (tracking_code);
+-- Where each case of the community stands, as the office last said (GET /v1/updates): one row
+-- per concern, from any kiosk, replaced only by an update with a larger cursor. The cursor to
+-- ask from next and when status last arrived are kept in `meta`, written in the same
+-- transaction as the rows.
+CREATE TABLE case_status (
+    concern_id      TEXT PRIMARY KEY,
+    ticket          TEXT NOT NULL,
+    cursor          INTEGER NOT NULL,
+    category_zh     TEXT NOT NULL,
+    category_en     TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    colour          TEXT NOT NULL,
+    promised_by     TEXT NOT NULL,      -- YYYY-MM-DD, the receipt's date
+    due_date        TEXT,               -- the office's deadline now; NULL: nothing due
+    reply           TEXT,
+    rating          TEXT,
+    answered_at     TEXT,               -- UTC: the resident's first answer
+    changed_at      TEXT NOT NULL,      -- UTC, RFC 3339
+    check_code      TEXT,
+    tracking_digest TEXT,               -- SHA-256 hex of the tracking code
+    received_at     TEXT NOT NULL       -- UTC: when this kiosk heard it
+);
+CREATE INDEX case_status_by_ticket ON case_status (ticket);
+CREATE INDEX case_status_by_digest ON case_status (tracking_digest);
+-- Residents' ratings given here (one per concern), waiting for and then carried by a batch.
+CREATE TABLE ratings (
+    concern_id  TEXT PRIMARY KEY,
+    ticket      TEXT NOT NULL,
+    rating      TEXT NOT NULL,
+    rated_at    TEXT NOT NULL,      -- RFC 3339 with the kiosk's offset
+    batch_id    TEXT,               -- the batch carrying it; NULL: waiting
+    uploaded_at TEXT                -- UTC, when the office acknowledged that batch
+);
+CREATE INDEX ratings_by_batch ON ratings (batch_id);
+"#,
 ];
 
 impl Store {

@@ -48,6 +48,7 @@ pub fn assemble(
         batch_id: Uuid::now_v7(),
         sent_at: now,
         concerns: Vec::new(),
+        ratings: Vec::new(),
     };
     // Whole concerns only: drop from the end until the JSON fits (a concern is ~2 KB at most,
     // far below the limit, so at least one always fits).

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, NaiveDate};
-use concern_kiosk::concern::{Bilingual, Colour, Lang, ListKind};
+use concern_kiosk::concern::{Bilingual, CheckCode, Colour, Lang, ListKind, TrackingCode};
 use concern_kiosk::office::{Office, TokenTable, serve};
 use concern_kiosk::protocol::wire::{Batch, BatchReply, ErrorReply, SCHEMA, WireConcern};
 use flate2::Compression;
@@ -164,6 +164,8 @@ pub fn noise_concern(minute: i64) -> WireConcern {
         text: Some("楼上每天晚上十点以后还在电钻, \"老人睡不着\"".into()),
         location: Some("3幢2单元".into()),
         phone: Some("13812345678".into()),
+        tracking_code: Some(TrackingCode::random()),
+        check_code: Some(CheckCode::random()),
     }
 }
 
@@ -197,6 +199,7 @@ pub fn batch(kiosk_id: &str, concerns: Vec<WireConcern>) -> Batch {
         batch_id: Uuid::now_v7(),
         sent_at: DateTime::parse_from_rfc3339("2026-11-26T17:30:00+08:00").unwrap(),
         concerns,
+        ratings: Vec::new(),
     }
 }
 

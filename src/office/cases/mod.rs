@@ -11,87 +11,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use crate::concern::CaseState;
 use crate::concern::{Colour, ListKind};
 
 pub use deadlines::{
     COMMUNITY_OFFSET, DEFAULT_FOLLOW_UP_DAYS, DUE_SOON_DAYS, Deadline, Urgency, community_date,
 };
-
-/// Where a case stands: the states of the council's loop, named as the board shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    /// 待受理: arrived from a kiosk, nobody has looked at it yet.
-    New,
-    /// 已受理: the council has taken it on.
-    Accepted,
-    /// 已交办: a handler is working on it.
-    Assigned,
-    /// 已答复: the handler has written the resident an answer.
-    Answered,
-    /// 督办: sent back to the handler to be pressed on.
-    Supervised,
-    /// 已销号: settled and ticked off the list.
-    TickedOff,
-}
-
-impl CaseState {
-    pub const ALL: [CaseState; 6] = [
-        CaseState::New,
-        CaseState::Accepted,
-        CaseState::Assigned,
-        CaseState::Answered,
-        CaseState::Supervised,
-        CaseState::TickedOff,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            CaseState::New => "new",
-            CaseState::Accepted => "accepted",
-            CaseState::Assigned => "assigned",
-            CaseState::Answered => "answered",
-            CaseState::Supervised => "supervised",
-            CaseState::TickedOff => "ticked_off",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<CaseState> {
-        CaseState::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            CaseState::New => "待受理",
-            CaseState::Accepted => "已受理",
-            CaseState::Assigned => "已交办",
-            CaseState::Answered => "已答复",
-            CaseState::Supervised => "督办中",
-            CaseState::TickedOff => "已销号",
-        }
-    }
-
-    pub fn label_en(self) -> &'static str {
-        match self {
-            CaseState::New => "New",
-            CaseState::Accepted => "Accepted",
-            CaseState::Assigned => "Assigned",
-            CaseState::Answered => "Answered",
-            CaseState::Supervised => "Under supervision",
-            CaseState::TickedOff => "Ticked off",
-        }
-    }
-
-    /// Still on the council's lists: everything but a ticked-off case.
-    pub fn is_open(self) -> bool {
-        self != CaseState::TickedOff
-    }
-
-    /// The resident has had an answer (the receipt's promise is kept).
-    pub fn has_answer(self) -> bool {
-        matches!(self, CaseState::Answered | CaseState::TickedOff)
-    }
-}
 
 /// What someone did to a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
