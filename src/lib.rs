@@ -6,7 +6,8 @@
 //! `clock`, `logging`, `health` → `concern` (the domain) → `protocol` (the kiosk↔office
 //! contract) → `paper` (the page engine) → `config` → `store`, `receipt` → `summary`,
 //! `maintenance`, `export`, `upload` → `printer` → `supervisor`, `app` → `ui`, `cli`, `doctor`,
-//! `office`. The office uses only `clock`, `logging`, `concern` and `protocol`.
+//! `office` → `demo` (the kiosk with the reference office beside it, for `cargo run`). The
+//! office uses only `clock`, `logging`, `concern` and `protocol`.
 //! `tests/architecture/` holds the same list and fails on an import that points up.
 
 pub mod app;
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod clock;
 pub mod concern;
 pub mod config;
+pub mod demo;
 pub mod doctor;
 pub mod export;
 #[cfg(test)]

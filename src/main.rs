@@ -27,7 +27,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The kiosk's touch screen: a window on a desktop, full screen on the device.
+    /// The kiosk's touch screen: a window on a desktop, full screen on the device. On the
+    /// built-in demo config the reference office runs beside it (its address and board
+    /// account are printed).
     Run,
     /// Render every screen, in both languages, to PNG files without a display.
     Screenshots {
@@ -118,7 +120,7 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<(), CommandError> {
     let settings = Settings::load(cli.config)?;
     match cli.command.unwrap_or(Command::Run) {
-        Command::Run => concern_kiosk::ui::run(&settings),
+        Command::Run => concern_kiosk::demo::run(&settings),
         Command::Screenshots { out, size } => {
             concern_kiosk::ui::screenshots::screenshots(&settings.config, &out, size)
         }

@@ -23,6 +23,7 @@ mod tests;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveTime;
 use serde::Deserialize;
 use toml::de::DeTable;
 
@@ -52,6 +53,9 @@ const REFERENCE_CONFIG: &str = include_str!("../../firmware-config/kiosk.toml");
 /// The largest config file read: the reference, with a comment on every key, is 24 KB; a file
 /// forty times larger is not a kiosk config but a log, an image or a device named by mistake.
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+/// The demo's upload round: a minute, so an answer typed on the demo board is on the kiosk by
+/// the time the newcomer walks back to it.
+pub const DEMO_ROUND_MINUTES: u32 = 1;
 /// What error messages call the built-in demo config.
 const DEMO_NAME: &str = "<built-in demo config: firmware-config/kiosk.toml>";
 
@@ -95,6 +99,13 @@ impl Config {
         config.printer.port = None;
         config.upload.endpoint = "http://127.0.0.1:8787".into();
         config.upload.token_file = PathBuf::from("kiosk-data/office-token");
+        // A newcomer watching the loop should not wait half an hour for the next round, nor
+        // find uploads asleep because it is evening.
+        config.upload.every_minutes = DEMO_ROUND_MINUTES;
+        config.upload.active_hours = ActiveHours {
+            start: NaiveTime::MIN,
+            end: NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN),
+        };
         Ok(config)
     }
 

@@ -13,7 +13,8 @@ use layers::{Rules, Violation, check};
 /// The layers of `src/`, lowest first: the clock, logs and health board; the domain; the
 /// kiosk↔office contract; the page engine; the config; then what keeps, prints, exports and
 /// uploads concerns; the supervisor that runs the background tasks; and on top the programs'
-/// faces (touch UI, command line, doctor, office).
+/// faces (touch UI, command line, doctor, office); above them only the demo, which runs the
+/// kiosk and the office in one process.
 const LAYERS: &[&[&str]] = &[
     &["clock", "logging", "health"],
     &["concern"],
@@ -25,6 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["printer"],
     &["supervisor", "app"],
     &["ui", "cli", "doctor", "office"],
+    &["demo"],
 ];
 
 /// The office is a separate program that shares only the domain and the contract with the

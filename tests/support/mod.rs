@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod board_http;
 pub mod display;
 pub mod fault_proxy;
 pub mod freeze;
