@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use concern_kiosk::office::cases::DEFAULT_FOLLOW_UP_DAYS;
 use concern_kiosk::office::{
-    BoardSettings, DEFAULT_COMMUNITY, DEFAULT_RETENTION_DAYS, LimitFlags, ServeOptions, run_serve,
-    run_user_add,
+    BoardSettings, DEFAULT_COMMUNITY, DEFAULT_HOTLINE, DEFAULT_RETENTION_DAYS, LimitFlags,
+    ServeOptions, parse_hotline, run_serve, run_user_add,
 };
 
 /// The community office's reference receiver for concern-kiosk uploads.
@@ -21,7 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Receive batches from the kiosks and serve the CSV export until SIGTERM or Ctrl-C.
+    /// Receive batches from the kiosks, serve the case board, the CSV export, the kiosks'
+    /// updates and the residents' status pages until SIGTERM or Ctrl-C.
     Serve {
         /// The address to listen on, e.g. 127.0.0.1:8787 or 0.0.0.0:8787.
         #[arg(long, value_name = "ADDR")]
@@ -46,6 +47,10 @@ enum Command {
         /// (1 to 3650).
         #[arg(long, default_value_t = DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
         retention_days: u32,
+        /// The phone number the resident's status page (and its "not found" page) gives for
+        /// questions: digits, spaces, hyphens and +.
+        #[arg(long, default_value = DEFAULT_HOTLINE, value_parser = parse_hotline)]
+        hotline: String,
     },
     /// Board accounts.
     User {
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
             community,
             follow_up_days,
             retention_days,
+            hotline,
         } => run_serve(ServeOptions {
             listen,
             db,
@@ -90,6 +96,7 @@ fn main() -> ExitCode {
                 community,
                 follow_up_days,
                 retention_days,
+                hotline,
             },
         }),
         Command::User {

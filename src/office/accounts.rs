@@ -71,7 +71,8 @@ impl Role {
     /// [`Role::sees_only_own_cases`]).
     pub fn may(self, action: &Action) -> bool {
         match self {
-            Role::Council => !matches!(action, Action::Answer { .. }),
+            // Answers are the handler's, ratings the resident's.
+            Role::Council => !matches!(action, Action::Answer { .. } | Action::Rate { .. }),
             Role::Grid => matches!(
                 action,
                 Action::Assign { .. } | Action::Supervise | Action::FollowUp

@@ -6,12 +6,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use thiserror::Error;
 use tracing::warn;
 
 use super::cases::{Action, Case, CaseError, CaseState, Event, Filing};
-use super::storage::{OfficeDb, StorageError, StoredConcern, concern_by_id};
+use super::storage::{OfficeDb, StorageError, StoredConcern, concern_by_id, note_change};
+use crate::concern::TrackingCode;
 
 /// A concern with the case it has become.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +48,7 @@ fn filing_of(concern: &StoredConcern) -> Filing {
 }
 
 /// One `case_events` row as stored.
-struct EventRow {
+pub(super) struct EventRow {
     concern_id: String,
     at: String,
     actor: String,
@@ -58,21 +59,26 @@ struct EventRow {
 }
 
 impl EventRow {
-    const COLUMNS: &str = "concern_id, at, actor, action, from_state, to_state, note";
+    pub(super) const COLUMNS: &str = "concern_id, at, actor, action, from_state, to_state, note";
 
     fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+        EventRow::read_at(row, 0)
+    }
+
+    /// Reads [`EventRow::COLUMNS`] starting at column `first`.
+    pub(super) fn read_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<EventRow> {
         Ok(EventRow {
-            concern_id: row.get(0)?,
-            at: row.get(1)?,
-            actor: row.get(2)?,
-            action: row.get(3)?,
-            from_state: row.get(4)?,
-            to_state: row.get(5)?,
-            note: row.get(6)?,
+            concern_id: row.get(first)?,
+            at: row.get(first + 1)?,
+            actor: row.get(first + 2)?,
+            action: row.get(first + 3)?,
+            from_state: row.get(first + 4)?,
+            to_state: row.get(first + 5)?,
+            note: row.get(first + 6)?,
         })
     }
 
-    fn decode(self) -> Result<(String, Event), StorageError> {
+    pub(super) fn decode(self) -> Result<(String, Event), StorageError> {
         let bad = |problem: String| StorageError::BadRow {
             id: self.concern_id.clone(),
             problem,
@@ -126,6 +132,24 @@ impl OfficeDb {
         case_in(self.connection(), id)
     }
 
+    /// The case whose receipt carries this tracking code; `None` when no concern, or more
+    /// than one (a kiosk's fault), has it: a code must never show someone else's case.
+    pub fn case_by_tracking_code(
+        &self,
+        code: &TrackingCode,
+    ) -> Result<Option<CaseRecord>, StorageError> {
+        let mut statement = self
+            .connection()
+            .prepare_cached("SELECT id FROM concerns WHERE tracking_code = ?1 LIMIT 2")?;
+        let ids: Vec<String> = statement
+            .query_map(params![code.as_str()], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        match ids.as_slice() {
+            [id] => case_in(self.connection(), id),
+            _ => Ok(None),
+        }
+    }
+
     /// Decides `action` on the case as the database holds it and records the event, in one
     /// transaction; returns the case as it now stands.
     pub fn act(
@@ -142,24 +166,7 @@ impl OfficeDb {
         // Read inside the transaction: what is decided against is what is there now.
         let mut record = case_in(&tx, id)?.ok_or_else(|| ActError::NoSuchCase(id.to_string()))?;
         let event = record.case.decide(action, actor, note, now)?;
-        let action_json =
-            serde_json::to_string(&event.action).map_err(|e| StorageError::BadRow {
-                id: id.to_string(),
-                problem: format!("cannot write the action: {e}"),
-            })?;
-        tx.execute(
-            "INSERT INTO case_events (concern_id, at, actor, action, from_state, to_state, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                record.concern.concern.id.to_string(),
-                event.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                event.actor,
-                action_json,
-                event.from.code(),
-                event.to.code(),
-                event.note,
-            ],
-        )?;
+        insert_event(&tx, &record.concern.concern.id.to_string(), &event)?;
         tx.commit()?;
         record.case.record(event);
         Ok(record)
@@ -200,7 +207,38 @@ impl OfficeDb {
     }
 }
 
-fn case_in(connection: &Connection, id: &str) -> Result<Option<CaseRecord>, StorageError> {
+/// Writes `event` of the case of concern `id`, and its row of the status feed, inside `tx`.
+pub(super) fn insert_event(
+    tx: &Transaction<'_>,
+    id: &str,
+    event: &Event,
+) -> Result<(), StorageError> {
+    let action_json = serde_json::to_string(&event.action).map_err(|e| StorageError::BadRow {
+        id: id.to_string(),
+        problem: format!("cannot write the action: {e}"),
+    })?;
+    tx.prepare_cached(
+        "INSERT INTO case_events (concern_id, at, actor, action, from_state, to_state, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id,
+        event.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        event.actor,
+        action_json,
+        event.from.code(),
+        event.to.code(),
+        event.note,
+    ])?;
+    note_change(tx, id, event.at)?;
+    Ok(())
+}
+
+/// The case of the concern with this id, read through `connection` (or a transaction).
+pub(super) fn case_in(
+    connection: &Connection,
+    id: &str,
+) -> Result<Option<CaseRecord>, StorageError> {
     let Some(concern) = concern_by_id(connection, id)? else {
         return Ok(None);
     };
@@ -216,7 +254,7 @@ fn case_in(connection: &Connection, id: &str) -> Result<Option<CaseRecord>, Stor
     Ok(Some(replayed(concern, events)))
 }
 
-fn replayed(concern: StoredConcern, events: Vec<Event>) -> CaseRecord {
+pub(super) fn replayed(concern: StoredConcern, events: Vec<Event>) -> CaseRecord {
     let (case, skipped) = Case::replay(filing_of(&concern), events);
     for (event, reason) in skipped {
         warn!(

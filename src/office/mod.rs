@@ -1,6 +1,7 @@
 //! The reference office receiver behind `concern-office`: takes batches from the kiosks
-//! (`POST /v1/batches`), stores each concern once, forever, and exports them as CSV for the
-//! council. The protocol is documented in `docs/upload-api.md` and `docs/openapi.yaml`.
+//! (`POST /v1/batches`), stores each concern once, forever, exports them as CSV for the
+//! council, tells the kiosks what became of every case (`GET /v1/updates`) and shows each
+//! resident theirs (`GET /status/{code}`). The protocol is documented in `docs/upload-api.md` and `docs/openapi.yaml`.
 //!
 //! Kiosk tests run the real office in-process:
 //!
@@ -21,15 +22,20 @@ mod case_store;
 pub mod cases;
 mod cli;
 mod export_csv;
+#[cfg(test)]
+mod fixtures;
 mod intake;
 #[cfg(test)]
 mod intake_properties;
 mod limits;
 mod private_files;
+mod ratings;
 mod routes;
 mod server;
 mod sessions;
 mod state;
+mod status_feed;
+mod status_page;
 mod storage;
 mod tokens;
 mod user_cli;
@@ -52,7 +58,11 @@ pub use limits::{
 };
 pub use routes::{BODY_READ_TIMEOUT, BUSY_RETRY_AFTER, router};
 pub use server::{serve, serve_until};
-pub use state::{BoardSettings, DEFAULT_COMMUNITY, DEFAULT_RETENTION_DAYS, Office};
+pub use state::{
+    BoardSettings, DEFAULT_COMMUNITY, DEFAULT_HOTLINE, DEFAULT_RETENTION_DAYS, MAX_HOTLINE_CHARS,
+    Office, parse_hotline,
+};
+pub use status_feed::{CursorError, MAX_CURSOR};
 pub use storage::{StorageError, StoreBatchError, StoredConcern};
 pub use tokens::{
     Caller, MAX_KIOSK_ID_CHARS, MAX_TOKENS_FILE_BYTES, MIN_TOKEN_CHARS, STAFF_KIOSK_ID,
@@ -61,7 +71,7 @@ pub use tokens::{
 pub use user_cli::{UserCommandError, run_user_add};
 pub use validation::{
     InvalidField, MAX_CATEGORY_CODE_CHARS, MAX_CONCERNS_PER_BATCH, MAX_ECHO_CHARS, MAX_LABEL_CHARS,
-    MAX_TICKET_PREFIX_LETTERS, echo,
+    MAX_RATINGS_PER_BATCH, MAX_TICKET_PREFIX_LETTERS, echo,
 };
 
 /// `GET` this for the CSV export (office-staff token).

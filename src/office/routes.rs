@@ -1,5 +1,5 @@
-//! The office's HTTP endpoints — `POST /v1/batches`, `GET /v1/export.csv`, `GET /v1/health` —
-//! the router that joins them, bearer-token checks, and the one error shape every refusal uses
+//! The office's HTTP endpoints — `POST /v1/batches`, `GET /v1/updates`, `GET /v1/export.csv`,
+//! `GET /v1/health` — the router that joins them (with the board's and the status page's), bearer-token checks, and the one error shape every refusal uses
 //! (`ErrorReply`).
 
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{FromRequest, Query, RawQuery, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -17,15 +17,19 @@ use serde::{Deserialize, Serialize};
 use tracing::{error, info, warn};
 
 use super::EXPORT_PATH;
+use super::board::BOARD_PATH;
 use super::intake::{
     BodyEncoding, IntakeError, MAX_COMPRESSED_BODY_BYTES, Refusal, Upload, receive_upload,
 };
 use super::state::Office;
+use super::status_feed::parse_after;
 use super::storage::{StorageError, StoreBatchError};
 use super::tokens::{Caller, STAFF_KIOSK_ID};
 use super::validation::{echo, echo_quoted};
 use crate::concern::ListKind;
-use crate::protocol::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
+use crate::protocol::wire::{
+    BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH, STATUS_PAGE_PATH, UPDATES_PATH, UpdatesPage,
+};
 
 /// How long the office waits for a whole request body. The kiosk gives up on a request after
 /// 60 s and sends it again, so a body still arriving after that belongs to an abandoned
@@ -38,7 +42,9 @@ pub fn router(office: Office) -> Router {
         .route(BATCHES_PATH, post(receive_batch))
         .route(EXPORT_PATH, get(export))
         .route(HEALTH_PATH, get(health))
+        .route(UPDATES_PATH, get(updates))
         .merge(super::board::routes())
+        .merge(super::status_page::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_COMPRESSED_BODY_BYTES))
@@ -283,6 +289,33 @@ async fn read_body(request: Request) -> Result<Bytes, ApiError> {
     }
 }
 
+/// `GET /v1/updates?after=CURSOR`: what became of the community's cases since the cursor, for
+/// any of its kiosks.
+pub async fn updates(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<UpdatesPage>, ApiError> {
+    match authenticate(&office, &headers)? {
+        Caller::Kiosk(_) => {}
+        Caller::Staff => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "this is an office-staff token (`{STAFF_KIOSK_ID}` in the tokens file): it may read exports but not the kiosks' updates; each kiosk pulls them with its own token"
+                ),
+            ));
+        }
+    }
+    let after = parse_after(query.as_deref())
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let page = tokio::task::spawn_blocking(move || office.updates_after(after))
+        .await
+        .map_err(|e| ApiError::internal("read the updates", e))?
+        .map_err(|e| ApiError::internal("read the updates", e))?;
+    Ok(Json(page))
+}
+
 /// The query of `GET /v1/export.csv`.
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {
@@ -359,14 +392,18 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
+/// What a wrong path or method is told the office serves.
+fn served() -> String {
+    format!(
+        "this office serves POST {BATCHES_PATH}, GET {UPDATES_PATH}?after=CURSOR, GET {EXPORT_PATH}, GET {HEALTH_PATH}, GET {STATUS_PAGE_PATH}/{{code}} and the case board at {BOARD_PATH}"
+    )
+}
+
 /// Any other path.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        format!(
-            "there is nothing at {}; this office serves POST {BATCHES_PATH}, GET {EXPORT_PATH} and GET {HEALTH_PATH}",
-            echo(uri.path())
-        ),
+        format!("there is nothing at {}; {}", echo(uri.path()), served()),
     )
 }
 
@@ -375,8 +412,9 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         format!(
-            "{method} is not allowed on {}; this office serves POST {BATCHES_PATH}, GET {EXPORT_PATH} and GET {HEALTH_PATH}",
-            echo(uri.path())
+            "{method} is not allowed on {}; {}",
+            echo(uri.path()),
+            served()
         ),
     )
 }

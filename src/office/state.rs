@@ -15,7 +15,8 @@ use super::limits::DEFAULT_MAX_DECOMPRESSIONS;
 use super::storage::{OfficeDb, StorageError, StoredConcern};
 use super::tokens::TokenTable;
 use crate::clock::{Clock, SystemClock};
-use crate::concern::ListKind;
+use crate::concern::{ListKind, TrackingCode};
+use crate::protocol::wire::UpdatesPage;
 
 /// The office receiver: its database and its tokens. Cheap to clone; clones share both.
 ///
@@ -39,6 +40,8 @@ pub struct BoardSettings {
     pub follow_up_days: u32,
     /// Days after a case is ticked off before its phone number and free text are erased.
     pub retention_days: u32,
+    /// The number the resident's status page gives for questions.
+    pub hotline: String,
 }
 
 impl Default for BoardSettings {
@@ -47,6 +50,7 @@ impl Default for BoardSettings {
             community: DEFAULT_COMMUNITY.to_string(),
             follow_up_days: DEFAULT_FOLLOW_UP_DAYS,
             retention_days: DEFAULT_RETENTION_DAYS,
+            hotline: DEFAULT_HOTLINE.to_string(),
         }
     }
 }
@@ -54,6 +58,30 @@ impl Default for BoardSettings {
 /// The kiosk's own default for personal data after delivery: a month is enough to call a
 /// resident back about an answer, and no longer than the data is needed.
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+
+/// The city's citizen service hotline (市民服务热线): answered everywhere in China, so a
+/// resident who calls it is never told a wrong number, even by an office that set none.
+pub const DEFAULT_HOTLINE: &str = "12345";
+
+/// The longest hotline the status page shows: a landline with its area code and an extension
+/// is under 20 characters.
+pub const MAX_HOTLINE_CHARS: usize = 24;
+
+/// A hotline as `--hotline` takes it: digits, with spaces, hyphens and `+` as people write
+/// them, at most [`MAX_HOTLINE_CHARS`].
+pub fn parse_hotline(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let fits = text.chars().count() <= MAX_HOTLINE_CHARS
+        && text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+'));
+    fits.then(|| text.to_string()).ok_or_else(|| {
+        format!(
+            "a hotline is digits, spaces, hyphens and +, at most {MAX_HOTLINE_CHARS} characters, e.g. 0571-8888 1234"
+        )
+    })
+}
 
 /// The community of the reference installation (the seed article's 万家星城社区).
 pub const DEFAULT_COMMUNITY: &str = "万家星城社区";
@@ -197,6 +225,21 @@ impl Office {
         now: DateTime<Utc>,
     ) -> Result<CaseRecord, ActError> {
         self.lock_db().act(id, action, actor, note, now)
+    }
+
+    /// The cases changed after `after` for the kiosks (see `OfficeDb::updates_after`).
+    /// Blocks on the database.
+    pub fn updates_after(&self, after: u64) -> Result<UpdatesPage, StorageError> {
+        let days = self.board.follow_up_days;
+        self.lock_db().updates_after(after, days)
+    }
+
+    /// The case whose receipt carries `code`. Blocks on the database.
+    pub fn case_by_tracking_code(
+        &self,
+        code: &TrackingCode,
+    ) -> Result<Option<CaseRecord>, StorageError> {
+        self.lock_db().case_by_tracking_code(code)
     }
 
     pub fn tokens(&self) -> &TokenTable {

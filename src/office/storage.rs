@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use thiserror::Error;
 use tracing::warn;
@@ -112,6 +112,23 @@ CREATE TABLE office_audit (
 ALTER TABLE concerns ADD COLUMN tracking_code TEXT;
 ALTER TABLE concerns ADD COLUMN check_code TEXT;
 CREATE INDEX concerns_by_tracking_code ON concerns (tracking_code);
+"#,
+    r#"
+-- A row for each change a resident can see: a concern's arrival and each case event, written
+-- in the transaction that makes the change. Kiosks ask for the changes after the last cursor
+-- they hold; AUTOINCREMENT so that a cursor is never handed out twice, even when the newest
+-- row is gone.
+CREATE TABLE status_feed (
+    cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
+    concern_id  TEXT NOT NULL REFERENCES concerns (id),
+    at          TEXT NOT NULL          -- RFC 3339: when the change was made
+);
+CREATE INDEX status_feed_by_concern ON status_feed (concern_id, cursor);
+-- What is already there, in the order it came: every arrival, then every event.
+INSERT INTO status_feed (concern_id, at)
+    SELECT id, received_at FROM concerns ORDER BY received_at, created_at_epoch_ms, id;
+INSERT INTO status_feed (concern_id, at)
+    SELECT concern_id, at FROM case_events ORDER BY seq;
 "#,
 ];
 
@@ -278,104 +295,6 @@ impl OfficeDb {
         Ok(())
     }
 
-    /// Stores a batch in one transaction: each concern whose id is new is inserted
-    /// (`accepted`), each the office already holds from this kiosk is left as it is
-    /// (`duplicates`). An id repeated inside the batch is answered once. Nothing is stored when
-    /// an id is held from another kiosk, or when the batch id was stored before with a JSON
-    /// body whose SHA-256 differs from `json_sha256`.
-    pub fn store_batch(
-        &mut self,
-        batch: &Batch,
-        json_sha256: &str,
-        received_at: DateTime<FixedOffset>,
-    ) -> Result<BatchReply, StoreBatchError> {
-        let received_text = received_at.to_rfc3339_opts(SecondsFormat::Secs, false);
-        let batch_id = batch.batch_id.to_string();
-        let tx = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM batches
-                 WHERE batch_id = ?1 AND body_sha256 IS NOT NULL AND body_sha256 != ?2)",
-            params![batch_id, json_sha256],
-            |row| row.get(0),
-        )?;
-        if changed {
-            return Err(StoreBatchError::ChangedBatch {
-                batch_id: batch.batch_id,
-            });
-        }
-        let mut seen = HashSet::new();
-        let unique: Vec<&WireConcern> = batch
-            .concerns
-            .iter()
-            .filter(|c| seen.insert(c.id))
-            .collect();
-        refuse_ids_of_other_kiosks(&tx, &batch.kiosk_id, &unique)?;
-        let mut reply = BatchReply::default();
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO concerns (id, kiosk_id, batch_id, received_at, ticket, created_at,
-                     created_at_epoch_ms, category, category_zh, category_en, list, colour,
-                     due_date, lang, phrases, text, location, phone, tracking_code, check_code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)
-                 ON CONFLICT (id) DO NOTHING",
-            )?;
-            for concern in unique {
-                let id = concern.id.to_string();
-                let phrases =
-                    serde_json::to_string(&concern.phrases).map_err(|e| StorageError::BadRow {
-                        id: id.clone(),
-                        problem: format!("phrases cannot be written as JSON: {e}"),
-                    })?;
-                let inserted = insert.execute(params![
-                    id,
-                    batch.kiosk_id,
-                    batch_id,
-                    received_text,
-                    concern.ticket,
-                    concern.created_at.to_rfc3339(),
-                    concern.created_at.timestamp_millis(),
-                    concern.category,
-                    concern.category_label.zh,
-                    concern.category_label.en,
-                    concern.list.code(),
-                    concern.colour.code(),
-                    concern.due_date.to_string(),
-                    concern.lang.tag(),
-                    phrases,
-                    concern.text,
-                    concern.location,
-                    concern.phone,
-                    concern.tracking_code.as_ref().map(|c| c.as_str()),
-                    concern.check_code.as_ref().map(|c| c.as_str()),
-                ])?;
-                if inserted == 1 {
-                    reply.accepted.push(concern.id);
-                } else {
-                    reply.duplicates.push(concern.id);
-                }
-            }
-        }
-        tx.execute(
-            "INSERT INTO batches (batch_id, kiosk_id, received_at, concern_count, accepted,
-                 duplicates, body_sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                batch_id,
-                batch.kiosk_id,
-                received_text,
-                count(batch.concerns.len()),
-                count(reply.accepted.len()),
-                count(reply.duplicates.len()),
-                json_sha256,
-            ],
-        )?;
-        tx.commit()?;
-        Ok(reply)
-    }
-
     pub(super) fn connection(&self) -> &Connection {
         &self.connection
     }
@@ -400,6 +319,125 @@ impl OfficeDb {
         }
         Ok(concerns)
     }
+}
+
+/// What storing a batch's concerns did.
+pub(super) struct StoredBatch {
+    pub reply: BatchReply,
+    /// The same batch arrived before: a retry, whose every other part was recorded then.
+    pub retried: bool,
+}
+
+/// Stores a batch's concerns inside `tx`: each concern whose id is new is inserted
+/// (`accepted`) with its first row of the status feed, each the office already holds from this
+/// kiosk is left as it is (`duplicates`). An id repeated inside the batch is answered once.
+/// Nothing is stored when an id is held from another kiosk, or when the batch id was stored
+/// before with a JSON body whose SHA-256 differs from `json_sha256`.
+pub(super) fn store_concerns(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &Batch,
+    json_sha256: &str,
+    received_at: DateTime<FixedOffset>,
+) -> Result<StoredBatch, StoreBatchError> {
+    let received_text = received_at.to_rfc3339_opts(SecondsFormat::Secs, false);
+    let batch_id = batch.batch_id.to_string();
+    let retried: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM batches WHERE batch_id = ?1)",
+        params![batch_id],
+        |row| row.get(0),
+    )?;
+    let changed: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM batches
+             WHERE batch_id = ?1 AND body_sha256 IS NOT NULL AND body_sha256 != ?2)",
+        params![batch_id, json_sha256],
+        |row| row.get(0),
+    )?;
+    if changed {
+        return Err(StoreBatchError::ChangedBatch {
+            batch_id: batch.batch_id,
+        });
+    }
+    let mut seen = HashSet::new();
+    let unique: Vec<&WireConcern> = batch
+        .concerns
+        .iter()
+        .filter(|c| seen.insert(c.id))
+        .collect();
+    refuse_ids_of_other_kiosks(tx, &batch.kiosk_id, &unique)?;
+    let mut reply = BatchReply::default();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO concerns (id, kiosk_id, batch_id, received_at, ticket, created_at,
+                 created_at_epoch_ms, category, category_zh, category_en, list, colour,
+                 due_date, lang, phrases, text, location, phone, tracking_code, check_code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                 ?17, ?18, ?19, ?20)
+             ON CONFLICT (id) DO NOTHING",
+        )?;
+        for concern in unique {
+            let id = concern.id.to_string();
+            let phrases =
+                serde_json::to_string(&concern.phrases).map_err(|e| StorageError::BadRow {
+                    id: id.clone(),
+                    problem: format!("phrases cannot be written as JSON: {e}"),
+                })?;
+            let inserted = insert.execute(params![
+                id,
+                batch.kiosk_id,
+                batch_id,
+                received_text,
+                concern.ticket,
+                concern.created_at.to_rfc3339(),
+                concern.created_at.timestamp_millis(),
+                concern.category,
+                concern.category_label.zh,
+                concern.category_label.en,
+                concern.list.code(),
+                concern.colour.code(),
+                concern.due_date.to_string(),
+                concern.lang.tag(),
+                phrases,
+                concern.text,
+                concern.location,
+                concern.phone,
+                concern.tracking_code.as_ref().map(|c| c.as_str()),
+                concern.check_code.as_ref().map(|c| c.as_str()),
+            ])?;
+            if inserted == 1 {
+                note_change(tx, &id, received_at.with_timezone(&Utc))?;
+                reply.accepted.push(concern.id);
+            } else {
+                reply.duplicates.push(concern.id);
+            }
+        }
+    }
+    tx.execute(
+        "INSERT INTO batches (batch_id, kiosk_id, received_at, concern_count, accepted,
+             duplicates, body_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            batch_id,
+            batch.kiosk_id,
+            received_text,
+            count(batch.concerns.len()),
+            count(reply.accepted.len()),
+            count(reply.duplicates.len()),
+            json_sha256,
+        ],
+    )?;
+    Ok(StoredBatch { reply, retried })
+}
+
+/// Adds a row to the status feed for a change of concern `id` made `at`: to be called in the
+/// transaction that makes the change, so a kiosk never sees one without the other.
+pub(super) fn note_change(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO status_feed (concern_id, at) VALUES (?1, ?2)")?
+        .execute(params![id, at.to_rfc3339_opts(SecondsFormat::Secs, true)])?;
+    Ok(())
 }
 
 /// The stored concern with this id, if there is one.
@@ -458,7 +496,7 @@ fn count(n: usize) -> i64 {
 }
 
 /// One `concerns` row as text, before it is checked and turned back into a concern.
-struct RawRow {
+pub(super) struct RawRow {
     concern: ConcernRow,
     kiosk_id: String,
     batch_id: String,
@@ -466,16 +504,26 @@ struct RawRow {
 }
 
 impl RawRow {
+    /// The columns [`RawRow::read_at`] expects, in order, for a `SELECT`.
+    pub(super) const COLUMNS: &str = "kiosk_id, batch_id, received_at";
+    /// How many columns a row is, [`CONCERN_ROW_COLUMNS`] and then [`RawRow::COLUMNS`].
+    pub(super) const WIDTH: usize = CONCERN_ROW_WIDTH + 3;
+
     fn read(row: &Row<'_>) -> rusqlite::Result<RawRow> {
+        RawRow::read_at(row, 0)
+    }
+
+    /// Reads a row's columns starting at column `first`.
+    pub(super) fn read_at(row: &Row<'_>, first: usize) -> rusqlite::Result<RawRow> {
         Ok(RawRow {
-            concern: ConcernRow::read(row, 0)?,
-            kiosk_id: row.get(CONCERN_ROW_WIDTH)?,
-            batch_id: row.get(CONCERN_ROW_WIDTH + 1)?,
-            received_at: row.get(CONCERN_ROW_WIDTH + 2)?,
+            concern: ConcernRow::read(row, first)?,
+            kiosk_id: row.get(first + CONCERN_ROW_WIDTH)?,
+            batch_id: row.get(first + CONCERN_ROW_WIDTH + 1)?,
+            received_at: row.get(first + CONCERN_ROW_WIDTH + 2)?,
         })
     }
 
-    fn decode(self) -> Result<StoredConcern, StorageError> {
+    pub(super) fn decode(self) -> Result<StoredConcern, StorageError> {
         let id = self.concern.id().to_string();
         let concern = self
             .concern
@@ -495,5 +543,48 @@ impl RawRow {
             batch_id,
             received_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::office::cases::{Action, CaseState, DEFAULT_FOLLOW_UP_DAYS};
+    use crate::office::fixtures::{filed, office_with};
+
+    #[test]
+    fn the_status_feed_is_filled_from_what_an_older_office_holds() {
+        let (mut db, concerns) = office_with(2);
+        let accepted_at = Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap();
+        db.act(
+            &concerns[0].id.to_string(),
+            Action::Accept,
+            "li",
+            "",
+            accepted_at,
+        )
+        .unwrap();
+        // As an office of schema 5 left it: no feed at all.
+        db.connection
+            .execute_batch("DROP TABLE status_feed; PRAGMA user_version = 5;")
+            .unwrap();
+        db.migrate(Path::new(":memory:")).unwrap();
+        let page = db.updates_after(0, DEFAULT_FOLLOW_UP_DAYS).unwrap();
+        let seen: Vec<_> = page
+            .updates
+            .iter()
+            .map(|u| (u.ticket.as_str(), u.state, u.changed_at))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("A1201-002", CaseState::New, filed().with_timezone(&Utc)),
+                ("A1201-001", CaseState::Accepted, accepted_at),
+            ]
+        );
+        // The cursors go on from the backfill.
+        assert_eq!(page.next_after, 3);
     }
 }

@@ -1,5 +1,5 @@
 //! What the office checks in a decoded batch before it stores anything: every field within the
-//! kiosk's own limits and shapes (so that what the council reads is what a kiosk could have
+//! kiosk's own limits and shapes, ratings included (so that what the council reads is what a kiosk could have
 //! produced), no invisible characters anywhere, and the cut-down form in which a value from a
 //! batch or a header may be quoted back in an error or a log line.
 
@@ -18,6 +18,9 @@ pub const MAX_ECHO_CHARS: usize = 64;
 /// The most concerns in one batch. The kiosk keeps a batch under 256 KiB of JSON, which holds
 /// fewer than 900 of the smallest possible concerns; more is not a kiosk's batch.
 pub const MAX_CONCERNS_PER_BATCH: usize = 1000;
+/// The most ratings in one batch: a kiosk sends those given since its last batch, a handful a
+/// day; as many as a batch's concerns is far beyond any honest kiosk.
+pub const MAX_RATINGS_PER_BATCH: usize = MAX_CONCERNS_PER_BATCH;
 /// The longest category label or preset phrase, in either language. They are button texts on
 /// the kiosk's screen (the reference config's longest is 33 characters); 100 leaves a council
 /// room for wordier ones.
@@ -180,6 +183,28 @@ pub fn validate_batch(batch: &Batch) -> Result<(), InvalidField> {
     for (index, concern) in batch.concerns.iter().enumerate() {
         validate_concern(index, concern)?;
     }
+    let ratings = batch.ratings.len();
+    if ratings > MAX_RATINGS_PER_BATCH {
+        return Err(InvalidField {
+            field: "ratings".into(),
+            problem: format!("{ratings} ratings, at most {MAX_RATINGS_PER_BATCH}"),
+        });
+    }
+    for (index, rating) in batch.ratings.iter().enumerate() {
+        let field = Field {
+            concern: None,
+            name: "ratings",
+            index: Some(index),
+            leaf: Some("ticket"),
+        };
+        let ticket = rating.ticket.as_str();
+        field.text(ticket, MAX_ECHO_CHARS)?;
+        // Rated at any kiosk, perhaps days after filing: the ticket's own date says nothing
+        // here, its shape must be right.
+        if ticket_parts(ticket).is_none() {
+            return Err(not_a_ticket(field, ticket));
+        }
+    }
     Ok(())
 }
 
@@ -252,26 +277,8 @@ fn validate_concern(index: usize, c: &WireConcern) -> Result<(), InvalidField> {
 fn validate_ticket(field: Field<'_>, c: &WireConcern) -> Result<(), InvalidField> {
     let ticket = c.ticket.as_str();
     field.text(ticket, MAX_ECHO_CHARS)?;
-    let not_a_ticket = || {
-        field.invalid(format!(
-            "`{}` is not a ticket number: 1 to {MAX_TICKET_PREFIX_LETTERS} capital letters, the filing month and day, a hyphen and the day's number with at least 3 digits, e.g. A1126-007",
-            echo(ticket)
-        ))
-    };
-    let letters = ticket.bytes().take_while(u8::is_ascii_uppercase).count();
-    if !(1..=MAX_TICKET_PREFIX_LETTERS).contains(&letters) {
-        return Err(not_a_ticket());
-    }
-    let (prefix, rest) = ticket.split_at(letters);
-    let Some((day, number)) = rest.split_once('-') else {
-        return Err(not_a_ticket());
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if day.len() != 4 || !digits(day) || !digits(number) {
-        return Err(not_a_ticket());
-    }
-    let Some(sequence) = number.parse::<u32>().ok().filter(|&n| n >= 1) else {
-        return Err(not_a_ticket());
+    let Some((prefix, day, sequence)) = ticket_parts(ticket) else {
+        return Err(not_a_ticket(field, ticket));
     };
     let filed_on = c.created_at.date_naive();
     let expected = format_ticket(prefix, filed_on, sequence);
@@ -286,7 +293,30 @@ fn validate_ticket(field: Field<'_>, c: &WireConcern) -> Result<(), InvalidField
             &day[2..]
         )));
     }
-    Err(not_a_ticket())
+    Err(not_a_ticket(field, ticket))
+}
+
+fn not_a_ticket(field: Field<'_>, ticket: &str) -> InvalidField {
+    field.invalid(format!(
+        "`{}` is not a ticket number: 1 to {MAX_TICKET_PREFIX_LETTERS} capital letters, the filing month and day, a hyphen and the day's number with at least 3 digits, e.g. A1126-007",
+        echo(ticket)
+    ))
+}
+
+/// A ticket's prefix, its `MMDD` and its number of the day, when it has the shape of one.
+fn ticket_parts(ticket: &str) -> Option<(&str, &str, u32)> {
+    let letters = ticket.bytes().take_while(u8::is_ascii_uppercase).count();
+    if !(1..=MAX_TICKET_PREFIX_LETTERS).contains(&letters) {
+        return None;
+    }
+    let (prefix, rest) = ticket.split_at(letters);
+    let (day, number) = rest.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if day.len() != 4 || !digits(day) || !digits(number) {
+        return None;
+    }
+    let sequence = number.parse::<u32>().ok().filter(|&n| n >= 1)?;
+    Some((prefix, day, sequence))
 }
 
 #[cfg(test)]
@@ -319,6 +349,42 @@ mod tests {
             echo_quoted(&format!("invalid value: string \"{long}")),
             format!("invalid value: string \"{}…", "p".repeat(MAX_ECHO_CHARS))
         );
+    }
+
+    #[test]
+    fn ratings_are_checked_by_their_tickets_shape_and_count() {
+        use crate::concern::Rating;
+        use crate::protocol::wire::{SCHEMA, WireRating};
+        let rating = |ticket: &str| WireRating {
+            concern_id: uuid::Uuid::now_v7(),
+            ticket: ticket.into(),
+            rating: Rating::Fair,
+            rated_at: chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").unwrap(),
+        };
+        let mut batch = Batch {
+            schema: SCHEMA.into(),
+            kiosk_id: "wanjia-01".into(),
+            batch_id: uuid::Uuid::now_v7(),
+            sent_at: chrono::DateTime::parse_from_rfc3339("2026-12-05T17:30:00+08:00").unwrap(),
+            concerns: Vec::new(),
+            // Filed on another day than rated: only the shape counts.
+            ratings: vec![rating("A1126-007")],
+        };
+        assert_eq!(validate_batch(&batch), Ok(()));
+        batch.ratings.push(rating("A1126-7\u{202e}"));
+        assert_eq!(
+            validate_batch(&batch).unwrap_err().field,
+            "ratings[1].ticket"
+        );
+        batch.ratings[1] = rating("1126-007");
+        assert!(
+            validate_batch(&batch)
+                .unwrap_err()
+                .to_string()
+                .starts_with("ratings[1].ticket: `1126-007` is not a ticket number")
+        );
+        batch.ratings = vec![rating("A1126-007"); MAX_RATINGS_PER_BATCH + 1];
+        assert_eq!(validate_batch(&batch).unwrap_err().field, "ratings");
     }
 
     /// Found by the long property run: a value made of the quote mark itself.

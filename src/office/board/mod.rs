@@ -18,10 +18,10 @@ use serde::Deserialize;
 use tracing::error;
 
 use super::accounts::{Account, SignIn};
-use super::cases::{Action, community_date};
+use super::cases::{Action, Case, community_date};
 use super::sessions::{Session, random_token, same_token};
 use super::state::Office;
-use crate::concern::{Colour, Lang, ListKind};
+use crate::concern::{Colour, Lang, ListKind, Rating};
 use pages::{
     ActionForm, BoardPage, CasePage, CaseRow, HistoryLine, LoginPage, choices, colour_choices,
     list_choices, state_choices,
@@ -480,6 +480,8 @@ async fn show_case(
         csrf: session.csrf_token.clone(),
         row: CaseRow::new(&record, t, account.role, today, follow_up_days),
         answer: record.case.answer.clone(),
+        rating: rating_line(t, &record.case),
+        unhappy: record.case.rating.is_some_and(Rating::is_unhappy),
         message,
         actions,
         colour_choices,
@@ -493,6 +495,19 @@ async fn show_case(
     })?;
     *response.status_mut() = status;
     Ok(response)
+}
+
+/// The resident's rating with when it arrived, from the case's rating event.
+fn rating_line(t: &Words, case: &Case) -> Option<String> {
+    let rating = case.rating?;
+    let when = case
+        .events
+        .iter()
+        .rev()
+        .find(|e| matches!(e.action, Action::Rate { .. }))
+        .map(|e| pages::board_time(e.at))
+        .unwrap_or_default();
+    Some(format!("{} · {when}", t.rating_word(rating)))
 }
 
 /// An action of the given code with placeholder details, to ask a role whether it may.

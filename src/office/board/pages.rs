@@ -180,6 +180,13 @@ pub struct HistoryLine {
     pub note: String,
 }
 
+/// A time of a case's history as the board shows it, by the community's clock.
+pub fn board_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&crate::office::cases::COMMUNITY_OFFSET)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 impl HistoryLine {
     pub fn new(event: &Event, t: &Words) -> HistoryLine {
         use crate::office::cases::Action;
@@ -188,14 +195,11 @@ impl HistoryLine {
             Action::MoveList { to } => format!("{}: {}", t.move_list, t.list_name(*to)),
             Action::Assign { handler } => format!("{}: {handler}", t.assign),
             Action::Answer { reply } => format!("{}: {reply}", t.answer),
+            Action::Rate { rating } => format!("{}: {}", t.rating, t.rating_word(*rating)),
             other => t.action(other.code()).to_string(),
         };
         HistoryLine {
-            at: event
-                .at
-                .with_timezone(&crate::office::cases::COMMUNITY_OFFSET)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            at: board_time(event.at),
             actor: event.actor.clone(),
             what,
             from: state_label(t, event.from),
@@ -213,6 +217,10 @@ pub struct CasePage {
     pub csrf: String,
     pub row: CaseRow,
     pub answer: Option<String>,
+    /// The resident's rating and when it arrived, "不满意 · 2026-12-05 10:00".
+    pub rating: Option<String>,
+    /// Whether that rating sent the case back for supervision.
+    pub unhappy: bool,
     pub message: Option<String>,
     pub actions: Vec<ActionForm>,
     pub colour_choices: Vec<Choice>,

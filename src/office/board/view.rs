@@ -107,6 +107,17 @@ pub struct Counts {
     /// Share of answered green and orange cases whose first answer came by the receipt's
     /// date, in whole percent; `None` before any answer.
     pub on_time_percent: Option<u32>,
+    /// Cases the residents have rated, and of them those rated 非常满意, 满意 or 基本满意.
+    pub rated: usize,
+    pub satisfied: usize,
+}
+
+impl Counts {
+    /// The satisfaction rate as the board shows it, "75% (3/4)"; `None` before any rating.
+    pub fn satisfaction(&self) -> Option<String> {
+        let percent = self.satisfied.checked_mul(100)?.checked_div(self.rated)?;
+        Some(format!("{percent}% ({}/{})", self.satisfied, self.rated))
+    }
 }
 
 /// The counts of `cases` on `today` (the community's day); the week starts on Monday.
@@ -137,6 +148,10 @@ pub fn counts(cases: &[&CaseRecord], today: NaiveDate, follow_up_days: u32) -> C
                 .is_some_and(|at| community_date(at) >= monday)
         {
             counts.settled_this_week += 1;
+        }
+        if let Some(rating) = case.rating {
+            counts.rated += 1;
+            counts.satisfied += usize::from(!rating.is_unhappy());
         }
         if case.colour != Colour::Red
             && let Some(kept) = case.answered_on_time()

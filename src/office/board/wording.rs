@@ -1,7 +1,7 @@
 //! The board's words in Chinese (first: the council works in Chinese) and English, one struct
 //! per language so that a text missing in one of them does not compile.
 
-use crate::concern::{Colour, Lang, ListKind};
+use crate::concern::{Colour, Lang, ListKind, Rating};
 use crate::office::cases::{CaseError, Urgency};
 
 /// Every fixed text of the board's pages.
@@ -63,6 +63,7 @@ pub struct Words {
     pub follow_up: &'static str,
     pub tick_off: &'static str,
     pub reopen: &'static str,
+    pub rating: &'static str,
     pub next_follow_up: &'static str,
     pub signed_in_as: &'static str,
 }
@@ -125,6 +126,7 @@ pub const ZH: Words = Words {
     follow_up: "定期跟进",
     tick_off: "销号",
     reopen: "重新打开",
+    rating: "居民评价",
     next_follow_up: "下次跟进",
     signed_in_as: "当前用户",
 };
@@ -187,6 +189,7 @@ pub const EN: Words = Words {
     follow_up: "Follow up",
     tick_off: "Tick off",
     reopen: "Reopen",
+    rating: "Resident's rating",
     next_follow_up: "Next follow-up",
     signed_in_as: "Signed in as",
 };
@@ -253,7 +256,15 @@ impl Words {
             CaseError::NoHandler => "请选择承办人。".into(),
             CaseError::NotRed => "只有红色案件需要定期跟进。".into(),
             CaseError::Unchanged(_) => "案件已经是这样了，没有改动。".into(),
+            CaseError::AlreadyRated => "居民已经评价过这个案件。".into(),
+            CaseError::NotYetAnswered => "还没有答复居民，不能评价。".into(),
         }
+    }
+
+    /// A rating's face, in the board's language.
+    pub fn rating_word(&self, rating: Rating) -> String {
+        let label = rating.label();
+        if self.is_zh() { label.zh } else { label.en }
     }
 
     /// The button text of an action, by its code.
@@ -267,6 +278,7 @@ impl Words {
             "supervise" => self.supervise,
             "follow_up" => self.follow_up,
             "tick_off" => self.tick_off,
+            "rate" => self.rating,
             _ => self.reopen,
         }
     }

@@ -1,7 +1,7 @@
 //! A case: what the council does with a concern once it has arrived, as the article describes
 //! it — accepted (受理), re-coloured or moved between the two lists with a reason, assigned to a
 //! handler (交办), answered for the resident (答复), pressed again (督办), followed up while red,
-//! ticked off (销号) and reopened. Every change is an [`Event`]; a case's state, colour, list,
+//! ticked off (销号), reopened, and rated by the resident (好差评). Every change is an [`Event`]; a case's state, colour, list,
 //! handler and answer are derived from its events and nothing else, so the history is the truth.
 //! Pure: no clock, no database.
 
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use crate::concern::CaseState;
-use crate::concern::{Colour, ListKind};
+use crate::concern::{Colour, ListKind, Rating};
 
 pub use deadlines::{
     COMMUNITY_OFFSET, DEFAULT_FOLLOW_UP_DAYS, DUE_SOON_DAYS, Deadline, Urgency, community_date,
@@ -41,7 +41,15 @@ pub enum Action {
     FollowUp,
     TickOff,
     Reopen,
+    /// The resident's verdict on the answer, given at a kiosk (actor [`RESIDENT`]); once per
+    /// case. Never a button of the board: no member of staff rates for a resident.
+    Rate {
+        rating: Rating,
+    },
 }
+
+/// The actor of the events residents make themselves.
+pub const RESIDENT: &str = "resident";
 
 impl Action {
     pub fn code(&self) -> &'static str {
@@ -55,6 +63,7 @@ impl Action {
             Action::FollowUp => "follow_up",
             Action::TickOff => "tick_off",
             Action::Reopen => "reopen",
+            Action::Rate { .. } => "rate",
         }
     }
 
@@ -101,6 +110,10 @@ pub enum CaseError {
     NotRed,
     #[error("the case is already {0}")]
     Unchanged(String),
+    #[error("the resident has already rated this case; one rating per case")]
+    AlreadyRated,
+    #[error("the resident has had no answer yet, and a rating is of an answer")]
+    NotYetAnswered,
 }
 
 fn action_verb(code: &str) -> &'static str {
@@ -113,6 +126,7 @@ fn action_verb(code: &str) -> &'static str {
         "supervise" => "sent back for supervision",
         "follow_up" => "followed up",
         "tick_off" => "ticked off",
+        "rate" => "rated",
         _ => "reopened",
     }
 }
@@ -141,6 +155,8 @@ pub struct Case {
     pub first_answered_at: Option<DateTime<Utc>>,
     pub ticked_off_at: Option<DateTime<Utc>>,
     pub last_follow_up_at: Option<DateTime<Utc>>,
+    /// The resident's rating of the answer, once given.
+    pub rating: Option<Rating>,
     pub events: Vec<Event>,
 }
 
@@ -157,6 +173,7 @@ impl Case {
             first_answered_at: None,
             ticked_off_at: None,
             last_follow_up_at: None,
+            rating: None,
             events: Vec::new(),
         }
     }
@@ -208,6 +225,13 @@ impl Case {
             Action::FollowUp => self.last_follow_up_at = Some(event.at),
             Action::TickOff => self.ticked_off_at = Some(event.at),
             Action::Reopen => self.ticked_off_at = None,
+            Action::Rate { rating } => {
+                self.rating = Some(*rating);
+                // An unhappy rating takes a ticked-off case back onto the lists.
+                if event.to != CaseState::TickedOff {
+                    self.ticked_off_at = None;
+                }
+            }
             Action::Accept | Action::Supervise => {}
         }
         self.state = event.to;
@@ -265,8 +289,27 @@ impl Case {
             }
             Action::TickOff => (state == Answered).then_some(TickedOff).ok_or_else(not_now),
             Action::Reopen => (state == TickedOff).then_some(Accepted).ok_or_else(not_now),
+            Action::Rate { rating } => self.rated_state(*rating),
             _ => Err(not_now()),
         }
+    }
+
+    /// Where a rating leaves the case: once per case, only after an answer; 不满意 and
+    /// 非常不满意 send an answered or ticked-off case back for supervision (督办), as the 12345
+    /// practice does, and a happy rating leaves it where it is.
+    fn rated_state(&self, rating: Rating) -> Result<CaseState, CaseError> {
+        if self.rating.is_some() {
+            return Err(CaseError::AlreadyRated);
+        }
+        if self.first_answered_at.is_none() {
+            return Err(CaseError::NotYetAnswered);
+        }
+        let settled = matches!(self.state, CaseState::Answered | CaseState::TickedOff);
+        Ok(if rating.is_unhappy() && settled {
+            CaseState::Supervised
+        } else {
+            self.state
+        })
     }
 
     /// The actions that may be done to the case as it stands (before any role is considered).

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::*;
+use crate::concern::Rating;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -259,23 +260,77 @@ fn a_red_case_is_followed_up_every_interval_from_its_receipt_date() {
     assert_eq!(case.deadline(14), Deadline::FollowUpBy(date(2027, 1, 3)));
     assert_eq!(case.urgency(date(2026, 12, 20), 14), Urgency::Later);
     // An answer does not end a red case's follow-up; ticking it off does.
-    apply(
-        &mut case,
-        Action::Assign {
-            handler: "物业公司".into(),
-        },
-        "",
-    )
-    .unwrap();
-    apply(
-        &mut case,
-        Action::Answer {
-            reply: "协调中".into(),
-        },
-        "",
-    )
-    .unwrap();
+    assign_and_answer(&mut case, "协调中");
     assert_eq!(case.deadline(14), Deadline::FollowUpBy(date(2027, 1, 3)));
     apply(&mut case, Action::TickOff, "").unwrap();
     assert_eq!(case.deadline(14), Deadline::Nothing);
+}
+
+fn assign_and_answer(case: &mut Case, reply: &str) {
+    let handler = "物业公司".to_string();
+    apply(case, Action::Assign { handler }, "").unwrap();
+    let reply = reply.to_string();
+    apply(case, Action::Answer { reply }, "").unwrap();
+}
+
+/// A green case accepted, assigned and answered.
+fn answered_case() -> Case {
+    let mut case = green_case(date(2026, 12, 8));
+    apply(&mut case, Action::Accept, "").unwrap();
+    assign_and_answer(&mut case, "路灯已修好。");
+    case
+}
+
+fn rate(case: &mut Case, rating: Rating) -> Result<(), CaseError> {
+    let event = case.decide(Action::Rate { rating }, RESIDENT, "", noon(2026, 12, 5))?;
+    case.record(event);
+    Ok(())
+}
+
+#[test]
+fn an_unhappy_rating_of_a_ticked_off_case_sends_it_back_for_supervision() {
+    let mut case = answered_case();
+    apply(&mut case, Action::TickOff, "").unwrap();
+    rate(&mut case, Rating::VeryUnsatisfied).unwrap();
+    assert_eq!(case.state, CaseState::Supervised);
+    assert_eq!(case.rating, Some(Rating::VeryUnsatisfied));
+    assert_eq!(case.ticked_off_at, None);
+    let last = case.events.last().unwrap();
+    assert_eq!(
+        (last.from, last.to, last.actor.as_str()),
+        (CaseState::TickedOff, CaseState::Supervised, RESIDENT)
+    );
+    // The handler can answer again; the resident cannot rate twice.
+    assert!(case.possible_actions().contains(&"answer"));
+    assert_eq!(
+        rate(&mut case, Rating::Satisfied),
+        Err(CaseError::AlreadyRated)
+    );
+    let (replayed, skipped) = Case::replay(case.filing.clone(), case.events.clone());
+    assert!(skipped.is_empty());
+    assert_eq!(replayed, case);
+}
+
+#[test]
+fn a_happy_rating_leaves_the_state_and_no_rating_comes_before_an_answer() {
+    let mut unanswered = green_case(date(2026, 12, 8));
+    apply(&mut unanswered, Action::Accept, "").unwrap();
+    assert_eq!(
+        rate(&mut unanswered, Rating::Satisfied),
+        Err(CaseError::NotYetAnswered)
+    );
+    assert_eq!(unanswered.rating, None);
+    for rating in [Rating::VerySatisfied, Rating::Satisfied, Rating::Fair] {
+        let mut case = answered_case();
+        rate(&mut case, rating).unwrap();
+        assert_eq!(
+            (case.state, case.rating),
+            (CaseState::Answered, Some(rating))
+        );
+    }
+    let mut case = answered_case();
+    rate(&mut case, Rating::Unsatisfied).unwrap();
+    assert_eq!(case.state, CaseState::Supervised);
+    // Rating is never one of the board's actions.
+    assert!(!answered_case().possible_actions().contains(&"rate"));
 }

@@ -1,0 +1,51 @@
+//! What the office's unit tests share: concerns as the demo kiosk files them on 2026-12-01,
+//! and an office in memory that holds them.
+
+use chrono::{DateTime, FixedOffset};
+use uuid::Uuid;
+
+use super::storage::OfficeDb;
+use crate::concern::{Concern, Draft, Lang};
+use crate::config::Config;
+use crate::protocol::wire::{Batch, SCHEMA, WireConcern, WireRating};
+
+/// When the concerns were filed, by the kiosk's clock.
+pub fn filed() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00").unwrap()
+}
+
+/// Repairs concerns A1201-`first` to A1201-`last`, green, due a week after filing.
+pub fn concerns(first: u32, last: u32) -> Vec<WireConcern> {
+    let config = Config::demo().unwrap();
+    (first..=last)
+        .map(|n| {
+            WireConcern::from(&Concern {
+                ticket: format!("A1201-{n:03}"),
+                details: Draft::preset("repairs", "1", Lang::ZhCn)
+                    .validate(&config, filed())
+                    .unwrap(),
+            })
+        })
+        .collect()
+}
+
+/// A batch of kiosk `wanjia-01`.
+pub fn batch(concerns: Vec<WireConcern>, ratings: Vec<WireRating>) -> Batch {
+    Batch {
+        schema: SCHEMA.into(),
+        kiosk_id: "wanjia-01".into(),
+        batch_id: Uuid::now_v7(),
+        sent_at: filed(),
+        concerns,
+        ratings,
+    }
+}
+
+/// An office in memory holding `count` concerns from one batch.
+pub fn office_with(count: u32) -> (OfficeDb, Vec<WireConcern>) {
+    let concerns = concerns(1, count);
+    let mut db = OfficeDb::open_in_memory().unwrap();
+    db.store_batch(&batch(concerns.clone(), Vec::new()), "sha", filed())
+        .unwrap();
+    (db, concerns)
+}
