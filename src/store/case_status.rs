@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
+use super::opening::set_meta;
 use super::{Store, StoreError, utc_text};
 use crate::concern::{
     Bilingual, CaseState, CheckCode, Colour, Rating, ResidentProgress, TrackingCode,
@@ -17,6 +18,22 @@ use crate::protocol::wire::UpdatesPage;
 const CURSOR_KEY: &str = "updates_after";
 /// The `meta` key of when status last arrived from the office (UTC), for `doctor`.
 const ARRIVED_KEY: &str = "updates_arrived_at";
+/// The `meta` keys of the pull's failures since its last success: how many attempts failed,
+/// when the next may go (UTC), and what went wrong last. Kept in the store so a restart
+/// neither forgets the backoff nor starts hammering an office that is down.
+const PULL_ATTEMPTS_KEY: &str = "updates_failed_attempts";
+const PULL_NEXT_KEY: &str = "updates_next_attempt_at";
+const PULL_ERROR_KEY: &str = "updates_last_error";
+
+/// Where pulling `GET /v1/updates` stands after failures; all empty once a page arrived.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullState {
+    /// Failed attempts since the last page that arrived.
+    pub failed_attempts: u32,
+    /// UTC text; `None`: at once.
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+}
 
 /// A case as the resident is told about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +98,39 @@ impl Store {
         self.meta(ARRIVED_KEY)
     }
 
+    /// The pull's failures since its last success, and when it may ask again.
+    pub fn pull_state(&self) -> Result<PullState, StoreError> {
+        Ok(PullState {
+            failed_attempts: self
+                .meta(PULL_ATTEMPTS_KEY)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            next_attempt_at: self.meta(PULL_NEXT_KEY)?,
+            last_error: self.meta(PULL_ERROR_KEY)?,
+        })
+    }
+
+    /// An attempt to pull failed: count it and keep when the next may go, in one transaction.
+    pub fn pull_failed(
+        &mut self,
+        error: &str,
+        next_attempt_at: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let failed = u32::try_from(number_in(&tx, PULL_ATTEMPTS_KEY)?).unwrap_or(u32::MAX);
+        for (key, value) in [
+            (PULL_ATTEMPTS_KEY, failed.saturating_add(1).to_string()),
+            (PULL_NEXT_KEY, utc_text(next_attempt_at)),
+            (PULL_ERROR_KEY, error.to_string()),
+        ] {
+            set_meta(&tx, key, &value)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Keeps a page of updates and moves the cursor past it, in one transaction; returns how
     /// many cases changed here. An update older than what is held for its concern is ignored,
     /// and the cursor never moves back.
@@ -131,15 +181,7 @@ impl Store {
                 ])?;
             }
         }
-        let held: u64 = tx
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                params![CURSOR_KEY],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let held = number_in(&tx, CURSOR_KEY)?;
         let newest = page
             .updates
             .iter()
@@ -151,12 +193,13 @@ impl Store {
             (CURSOR_KEY, newest.to_string()),
             (ARRIVED_KEY, utc_text(now)),
         ] {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = ?2",
-                params![key, value],
-            )?;
+            set_meta(&tx, key, &value)?;
         }
+        // A page arrived: the office answers again, so the pull's backoff starts over.
+        tx.execute(
+            "DELETE FROM meta WHERE key IN (?1, ?2, ?3)",
+            params![PULL_ATTEMPTS_KEY, PULL_NEXT_KEY, PULL_ERROR_KEY],
+        )?;
         tx.commit()?;
         Ok(changed)
     }
@@ -281,6 +324,17 @@ impl Store {
             RateOutcome::AlreadyRated
         })
     }
+}
+
+/// A number the store keeps in `meta`, read inside a transaction; 0 when absent.
+fn number_in(tx: &rusqlite::Transaction, key: &str) -> rusqlite::Result<u64> {
+    Ok(tx
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
 }
 
 fn utc_seconds(at: DateTime<Utc>) -> String {

@@ -207,7 +207,7 @@ mod tests {
             .collect();
         // What the batch's bytes are is the uploader's business, not the summary's.
         let batch = store
-            .save_batch(uuid::Uuid::now_v7(), b"batch".to_vec(), &ids, noon)
+            .save_batch(uuid::Uuid::now_v7(), b"batch".to_vec(), &ids, &[], noon)
             .unwrap()
             .unwrap();
         let reply = BatchReply {
