@@ -236,19 +236,13 @@ impl Store {
 
     fn status_where(&self, condition: &str, value: &str) -> Result<Option<CaseStatus>, StoreError> {
         let reported = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT concern_id, ticket, category_zh, category_en, state, colour,
-                        promised_by, due_date, reply, rating, answered_at, changed_at, check_code
-                     FROM case_status WHERE {condition} ORDER BY cursor DESC LIMIT 1"
-                ),
+            .reported_where(
+                &format!("{condition} ORDER BY cursor DESC LIMIT 1"),
                 params![value],
-                read_reported,
-            )
-            .optional()?;
+            )?
+            .pop();
         let mut status = match reported {
-            Some(raw) => Some(raw.decode()?),
+            Some(status) => Some(status),
             None if condition.starts_with("ticket") => self.filed_here(value)?,
             None => None,
         };
@@ -258,6 +252,88 @@ impl Store {
             status.rating = self.rating_given_here(status.concern_id)?;
         }
         Ok(status)
+    }
+
+    /// The cases the office reported that match `condition` (an SQL tail: a condition with
+    /// its ordering), as the office last told them.
+    fn reported_where(
+        &self,
+        condition: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<CaseStatus>, StoreError> {
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT concern_id, ticket, category_zh, category_en, state, colour, promised_by,
+                due_date, reply, rating, answered_at, changed_at, check_code
+             FROM case_status WHERE {condition}"
+        ))?;
+        let rows = statement.query_map(values, read_reported)?;
+        rows.map(|row| row?.decode()).collect()
+    }
+
+    /// The cases the office first answered between two instants, by ticket.
+    pub fn answered_between(
+        &self,
+        from: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<Vec<CaseStatus>, StoreError> {
+        self.reported_where(
+            "answered_at >= ?1 AND answered_at < ?2 ORDER BY ticket",
+            params![utc_text(from), utc_text(until)],
+        )
+    }
+
+    /// The cases the office holds to a date before `date` and has not answered, by their
+    /// date: overdue by the office's own deadline.
+    pub fn overdue_by_office(&self, date: NaiveDate) -> Result<Vec<CaseStatus>, StoreError> {
+        let answered = sql_codes(
+            CaseState::ALL
+                .into_iter()
+                .filter(|s| s.has_answer())
+                .map(CaseState::code),
+        );
+        self.reported_where(
+            &format!(
+                "state NOT IN ({answered}) AND due_date IS NOT NULL AND due_date < ?1
+                 ORDER BY due_date, ticket"
+            ),
+            params![date.to_string()],
+        )
+    }
+
+    /// The unhappy ratings of a kiosk-local day, by ticket: given here that day, or reported
+    /// by the office (given at another kiosk) with a change that day.
+    pub fn unhappy_ratings_on(
+        &self,
+        date: NaiveDate,
+        from: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<Vec<(String, Rating)>, StoreError> {
+        let unhappy = sql_codes(
+            Rating::ALL
+                .into_iter()
+                .filter(|r| r.is_unhappy())
+                .map(Rating::code),
+        );
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT ticket, rating FROM ratings
+             WHERE rating IN ({unhappy}) AND substr(rated_at, 1, 10) = ?1
+             UNION
+             SELECT ticket, rating FROM case_status
+             WHERE rating IN ({unhappy}) AND changed_at >= ?2 AND changed_at < ?3
+               AND concern_id NOT IN (SELECT concern_id FROM ratings)
+             ORDER BY ticket"
+        ))?;
+        let rows = statement.query_map(
+            params![date.to_string(), utc_text(from), utc_text(until)],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        rows.map(|row| {
+            let (ticket, code) = row?;
+            let rating = Rating::from_code(&code)
+                .ok_or_else(|| StoreError::Damaged(format!("rating of {ticket}: `{code}`")))?;
+            Ok((ticket, rating))
+        })
+        .collect()
     }
 
     /// A concern filed at this kiosk the office has said nothing of yet.
@@ -324,6 +400,14 @@ impl Store {
             RateOutcome::AlreadyRated
         })
     }
+}
+
+/// Fixed codes (never outside input) as an SQL list: `'a', 'b'`.
+fn sql_codes(codes: impl Iterator<Item = &'static str>) -> String {
+    codes
+        .map(|code| format!("'{code}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A number the store keeps in `meta`, read inside a transaction; 0 when absent.
