@@ -591,7 +591,7 @@ fn a_kiosk_killed_while_it_pulls_never_asks_for_a_page_it_has_stored() {
     for n in 1..=600 {
         office.change(case_change(n, CaseState::Answered, at));
     }
-    let mut random = support::Lcg(0x5ca1_ab1e_0ddb_a11);
+    let mut random = support::Lcg(0x05ca_1ab1_e0dd_ba11);
     let (mut kills, mut runs) = (0, 0);
     while kills < KILLS_WANTED {
         runs += 1;
