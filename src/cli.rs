@@ -134,20 +134,23 @@ pub fn upload(settings: &Settings, once: bool) -> Result<(), CommandError> {
     for batch in &report.batches {
         writeln!(stdout, "{}", batch.describe()).context("cannot write to stdout")?;
     }
+    writeln!(stdout, "{}", report.updates.describe()).context("cannot write to stdout")?;
     let status = &report.status;
     writeln!(
         stdout,
-        "{} concern(s) still pending, {} rejected batch(es)",
+        "{} concern(s) still pending, {} rating(s) waiting, {} rejected batch(es)",
         status.pending_concerns,
+        status.waiting_ratings,
         status.rejected.len()
     )
     .context("cannot write to stdout")?;
-    if status.pending_concerns == 0 {
+    if status.pending_concerns == 0 && status.waiting_ratings == 0 {
         Ok(())
     } else {
         Err(CommandError::Runtime(anyhow::anyhow!(
-            "{} concern(s) have not reached the office yet; they stay queued",
-            status.pending_concerns
+            "{} concern(s) and {} rating(s) have not reached the office yet; they stay queued",
+            status.pending_concerns,
+            status.waiting_ratings
         )))
     }
 }

@@ -1,5 +1,6 @@
 //! `doctor`: checks what a maintainer would check by hand (the config, the database, the data
-//! folder, the printer, the clock, the upload) and says in one line each what is wrong and what to do.
+//! folder, the printer, the clock, the upload, the office's status coming back) and says in one
+//! line each what is wrong, or worth a look, and what to do.
 
 use std::fs;
 use std::io::Write;
@@ -9,7 +10,7 @@ use chrono::{DateTime, Datelike, FixedOffset};
 
 use crate::app::{CommandError, Settings};
 use crate::clock::local_now;
-use crate::config::Config;
+use crate::config::{Config, tracking_url_warning};
 use crate::printer::open_printer;
 use crate::printer::printer_lock::PrinterLock;
 use crate::store::Store;
@@ -29,6 +30,8 @@ const CLOCK_SLACK_SECONDS: i64 = 120;
 pub struct Check {
     pub name: &'static str,
     pub passed: bool,
+    /// Passed, but something should be changed: shown, and `doctor` still exits 0.
+    pub warning: bool,
     pub detail: String,
 }
 
@@ -39,6 +42,16 @@ impl Check {
         Check {
             name,
             passed,
+            warning: false,
+            detail,
+        }
+    }
+
+    fn warn(name: &'static str, detail: String) -> Check {
+        Check {
+            name,
+            passed: true,
+            warning: true,
             detail,
         }
     }
@@ -49,7 +62,11 @@ pub fn doctor(settings: &Settings) -> Result<(), CommandError> {
     let checks = run_checks(settings, local_now());
     let mut stdout = std::io::stdout().lock();
     for check in &checks {
-        let mark = if check.passed { "ok  " } else { "FAIL" };
+        let mark = match (check.passed, check.warning) {
+            (false, _) => "FAIL",
+            (true, true) => "WARN",
+            (true, false) => "ok  ",
+        };
         writeln!(stdout, "{mark}  {:<12} {}", check.name, check.detail)
             .map_err(|e| CommandError::Runtime(e.into()))?;
     }
@@ -76,6 +93,14 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
             config.kiosk.id
         )),
     )];
+    if let Some(warning) = config
+        .kiosk
+        .tracking_url
+        .as_deref()
+        .and_then(tracking_url_warning)
+    {
+        checks.push(Check::warn("tracking url", warning));
+    }
     checks.push(Check::new("data folder", check_data_folder(data_dir)));
     // Doctor only looks: a damaged file is reported and left for the kiosk to set aside.
     match Store::open_without_repair(data_dir) {
@@ -83,6 +108,7 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
             checks.push(Check::new("database", check_database(&store)));
             checks.push(Check::new("clock", check_clock(&store, now)));
             checks.push(Check::new("upload", check_upload(config, &store)));
+            checks.push(check_status(&store));
         }
         Err(e) => checks.push(Check::new("database", Err(e.to_string()))),
     }
@@ -147,15 +173,40 @@ fn check_upload(config: &Config, store: &Store) -> Result<String, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(office.health()).map_err(|e| {
         format!(
-            "{}: {e}; {} concern(s) wait",
-            config.upload.endpoint, status.pending_concerns
+            "{}: {e}; {} concern(s) and {} rating(s) wait",
+            config.upload.endpoint, status.pending_concerns, status.waiting_ratings
         )
     })?;
     let last = status.last_success_at.as_deref().unwrap_or("never");
     Ok(format!(
-        "{} answers; {} concern(s) pending; last delivery {last}",
-        config.upload.endpoint, status.pending_concerns
+        "{} answers; {} concern(s) and {} rating(s) pending; last delivery {last}",
+        config.upload.endpoint, status.pending_concerns, status.waiting_ratings
     ))
+}
+
+/// When the office's case changes last arrived, and why the last pulls failed if they did: a
+/// warning, as the kiosk keeps filing and the next rounds ask again by themselves.
+fn check_status(store: &Store) -> Check {
+    let read = store
+        .status_last_arrived()
+        .and_then(|arrived| Ok((arrived, store.updates_cursor()?, store.pull_state()?)));
+    let (arrived, cursor, pull) = match read {
+        Ok(read) => read,
+        Err(e) => return Check::new("status", Err(e.to_string())),
+    };
+    let arrived = arrived.unwrap_or_else(|| "never".into());
+    let line = format!("last arrived {arrived}, cursor {cursor}");
+    match pull.last_error {
+        Some(error) => Check::warn(
+            "status",
+            format!(
+                "{line}; the last {} pull(s) failed: {error}; asked again at {}",
+                pull.failed_attempts,
+                pull.next_attempt_at.as_deref().unwrap_or("the next round")
+            ),
+        ),
+        None => Check::new("status", Ok(line)),
+    }
 }
 
 fn check_printer(config: &Config) -> Result<String, String> {

@@ -36,6 +36,15 @@ fn kiosk_and_printer(mode: &str, options: EmulatorOptions) -> (TestKiosk, Printe
     (kiosk, printer)
 }
 
+/// The tracking code and check code the kiosk gave the concern with this ticket.
+fn codes_of(kiosk: &TestKiosk, ticket: &str) -> (String, String) {
+    let config = kiosk.load_config();
+    let (store, _) = Store::open(&config.kiosk.data_dir, local_now()).unwrap();
+    let concern = store.concern_by_ticket(ticket).unwrap().unwrap().concern;
+    let codes = concern.details.codes.expect("a new concern has its codes");
+    (codes.tracking.to_string(), codes.check.to_string())
+}
+
 fn only_printout(printer: &PrinterEmulator) -> Printout {
     let printouts = printer.wait_for_printouts(1, WAIT).unwrap();
     assert_eq!(printouts.len(), 1, "expected exactly one receipt");
@@ -68,8 +77,10 @@ fn a_chinese_receipt_in_text_mode_reads_back_as_the_resident_sees_it() {
     let printout = only_printout(&printer);
     let lines = printout.lines();
     let due = (local_now().date_naive() + chrono::Days::new(30)).to_string();
+    let (tracking, check) = codes_of(&kiosk, &ticket);
     for expected in [
         ticket.as_str(),
+        &format!("查询码 {check}"),
         "类别：报修设施",
         "事项：电梯坏了",
         "地点：3幢2单元",
@@ -100,7 +111,18 @@ fn a_chinese_receipt_in_text_mode_reads_back_as_the_resident_sees_it() {
     assert!(qrs[0].model2, "QR Model 2 must be chosen explicitly");
     assert_eq!(
         qrs[0].data_text(),
-        Some(format!("https://office.example.org/t/{ticket}").as_str())
+        Some(format!("https://office.example.org/status/{tracking}").as_str())
+    );
+    // The check code is big enough to read at arm's length, like the ticket.
+    let check_line = printout
+        .text_lines()
+        .into_iter()
+        .find(|l| l.text.trim() == format!("查询码 {check}"))
+        .unwrap();
+    assert!(
+        check_line.height_dots() >= 48,
+        "check code only {} dots high",
+        check_line.height_dots()
     );
     assert!(printout.cut);
 }
@@ -142,9 +164,10 @@ fn a_raster_receipt_arrives_as_its_preview_dot_for_dot_with_a_readable_qr() {
             );
         }
     }
+    let (tracking, _) = codes_of(&kiosk, &ticket);
     assert_eq!(
         printed.qr_texts(),
-        [format!("https://office.example.org/t/{ticket}")]
+        [format!("https://office.example.org/status/{tracking}")]
     );
 }
 

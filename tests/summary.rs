@@ -1,6 +1,6 @@
 //! The staff daily summary as staff hold it: printed through the real serial code to the
-//! printer emulator and read back — counts, the two lists, what is due, upload status — and
-//! the closing-time schedule on a clock the test moves.
+//! printer emulator and read back — counts, the two lists, what is due, what the office did,
+//! upload status — and the closing-time schedule on a clock the test moves.
 
 mod support;
 
@@ -8,12 +8,12 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use concern_kiosk::concern::{Draft, FilingRules, Lang, ListKind};
+use concern_kiosk::concern::{CaseState, Draft, FilingRules, Lang, ListKind, Rating};
 use concern_kiosk::config::Config;
 use concern_kiosk::printer::print_queue::{DrainOutcome, PrintQueue};
 use concern_kiosk::printer::printer_lock::PrinterLock;
 use concern_kiosk::printer::{PrinterStatus, open_printer};
-use concern_kiosk::protocol::wire::BatchReply;
+use concern_kiosk::protocol::wire::{BatchReply, StatusUpdate, UpdatesPage};
 use concern_kiosk::store::Store;
 use concern_kiosk::summary::{DailySummary, schedule_tick, summary_sheet};
 use support::printer_emulator::{BusyPattern, EmulatorOptions, Fault, PrinterEmulator, Printout};
@@ -154,6 +154,41 @@ fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
             now,
         )
         .unwrap();
+    // What the office did, as the day's pull brought it: the concern filed 29 days ago was
+    // answered today and its resident was unhappy with the answer; the 10-day-old one is with
+    // a handler past its date.
+    let office_says = |cursor, ticket: &str, state, answered: bool| {
+        let record = store.concern_by_ticket(ticket).unwrap().unwrap();
+        let details = record.concern.details;
+        StatusUpdate {
+            cursor,
+            concern_id: details.id,
+            ticket: ticket.into(),
+            category_label: details.category_label,
+            state,
+            colour: details.colour,
+            promised_by: details.due_date,
+            due_date: Some(details.due_date),
+            reply: answered.then(|| "已经修好了".into()),
+            rating: None,
+            answered_at: answered.then(|| now.with_timezone(&chrono::Utc)),
+            changed_at: now.with_timezone(&chrono::Utc),
+            check_code: details.codes.map(|c| c.check),
+            tracking_digest: None,
+        }
+    };
+    let page = UpdatesPage {
+        updates: vec![
+            office_says(1, &due_soon, CaseState::Answered, true),
+            office_says(2, &overdue, CaseState::Assigned, false),
+        ],
+        next_after: 2,
+        more: false,
+    };
+    store.apply_updates(&page, now).unwrap();
+    let answered = store.case_status(&due_soon).unwrap().unwrap();
+    store.rate(&answered, Rating::Unsatisfied, now).unwrap();
+    let overdue_due = store.case_status(&overdue).unwrap().unwrap().due_date;
     drop(store);
 
     // Filed through the library, the receipts have not printed yet: the summary says so.
@@ -221,6 +256,18 @@ fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
     let due = tickets_in(&section(&lines, "到期或将到期"));
     assert!(due.contains(&due_soon) && due.contains(&overdue), "{due:?}");
     assert!(!due.contains(&not_due));
+
+    let after = |title: &str| -> &String {
+        let at = lines.iter().position(|l| l == title);
+        &lines[at.unwrap_or_else(|| panic!("no `{title}` in {lines:#?}")) + 1]
+    };
+    assert_eq!(after("今日已答复 (1)"), &due_soon);
+    let due_text = overdue_due.unwrap().format("%m-%d");
+    assert_eq!(
+        after("办公室超期未答复 (1)"),
+        &format!("{overdue}({due_text})")
+    );
+    assert_eq!(after("不满意评价 (1)"), &format!("{due_soon} 不满意"));
 
     let (store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
     let status = store.upload_status().unwrap();

@@ -10,13 +10,14 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeDelta};
 use concern_kiosk::clock::{Clock, ManualClock};
 use concern_kiosk::concern::{Draft, Lang};
+use concern_kiosk::protocol::wire::BATCHES_PATH;
 use concern_kiosk::store::Store;
 use concern_kiosk::upload::office_client::HttpOffice;
 use concern_kiosk::upload::schedule::Schedule;
 use concern_kiosk::upload::uploader::{BatchOutcome, RoundMode, RoundReport, Uploader};
 use concern_kiosk::upload::uploader_from_config;
 use support::TestKiosk;
-use support::fault_proxy::{FaultProxy, Mode};
+use support::fault_proxy::{FaultProxy, Mode, Recorded};
 use support::office::{KIOSK_TOKEN, TestOffice};
 
 fn start_time() -> DateTime<FixedOffset> {
@@ -61,6 +62,15 @@ impl Bench {
 
     fn round(&mut self, mode: RoundMode) -> RoundReport {
         self.runtime.block_on(self.uploader.round(mode)).unwrap()
+    }
+
+    /// The batches that went through the proxy (each round also asks for updates).
+    fn batch_requests(&self) -> Vec<Recorded> {
+        self.proxy
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == BATCHES_PATH)
+            .collect()
     }
 
     fn pending(&self) -> u32 {
@@ -145,10 +155,25 @@ fn a_backlog_goes_in_batches_of_max_batch_and_arrives_once() {
     assert_eq!(sizes, [100, 100, 50]);
     bench.assert_office_has_everything_once();
     let requests = bench.proxy.requests();
-    assert!(requests.iter().all(|r| r.header("authorization")
-        == Some(&format!("Bearer {KIOSK_TOKEN}"))
-        && r.header("content-encoding") == Some("gzip")
-        && r.header("idempotency-key").is_some()));
+    let bearer = format!("Bearer {KIOSK_TOKEN}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("authorization") == Some(&bearer))
+    );
+    let batches = bench.batch_requests();
+    assert_eq!(batches.len(), 3);
+    assert!(
+        batches
+            .iter()
+            .all(|r| r.header("content-encoding") == Some("gzip")
+                && r.header("idempotency-key").is_some())
+    );
+    // After the batches, the round asked for what the office did.
+    assert_eq!(
+        requests.last().map(|r| r.path.as_str()),
+        Some("/v1/updates?after=0")
+    );
 }
 
 #[test]
@@ -171,7 +196,7 @@ fn a_connection_dropped_after_the_office_stored_the_batch_is_retried_without_dup
         other => panic!("{other:?}"),
     }
     bench.assert_office_has_everything_once();
-    let requests = bench.proxy.requests();
+    let requests = bench.batch_requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(
         requests[0].header("idempotency-key"),
@@ -204,7 +229,7 @@ fn a_503_with_retry_after_is_waited_out_exactly() {
     assert_eq!(
         bench.proxy.requests().len(),
         1,
-        "nothing may be sent before Retry-After"
+        "nothing may be sent before Retry-After, nor any updates asked"
     );
 
     bench.clock.advance(TimeDelta::seconds(1));
@@ -268,7 +293,7 @@ fn a_401_rejects_the_batch_keeps_every_concern_and_waits_for_staff() {
     // The schedule leaves a rejected batch alone...
     bench.clock.advance(TimeDelta::hours(2));
     bench.round(RoundMode::Scheduled);
-    assert_eq!(bench.proxy.requests().len(), 1);
+    assert_eq!(bench.batch_requests().len(), 1);
     // ...and `doctor` says so, naming the office's reason.
     let doctor = bench.kiosk.run(&["doctor"]);
     let upload_line = support::stdout(&doctor)

@@ -27,6 +27,8 @@ use chrono::NaiveTime;
 use serde::Deserialize;
 use toml::de::DeTable;
 
+use crate::protocol::wire::STATUS_PAGE_PATH;
+
 pub use error::ConfigError;
 pub use lookup::{CONFIG_ENV, ConfigSource, SYSTEM_CONFIG_PATH};
 pub use schema::{
@@ -34,7 +36,8 @@ pub use schema::{
     RetentionSection, StaffSection, StatusQuery, SummarySection, UploadSection,
 };
 pub use usable::{
-    MAX_PIN_HASH_MEMORY_KIB, MAX_PIN_HASH_PASSES, TICKET_PLACEHOLDER, longest_ticket,
+    CODE_PLACEHOLDER, MAX_PIN_HASH_MEMORY_KIB, MAX_PIN_HASH_PASSES, TICKET_PLACEHOLDER,
+    longest_ticket, tracking_address, tracking_url_warning,
 };
 pub use validate::{
     BACKUPS_KEPT, BAND_ROWS, BATCH_CONCERNS, MAX_CATEGORIES, MAX_NAME_CHARS,
@@ -98,6 +101,12 @@ impl Config {
         config.printer.kind = PrinterKind::Spool;
         config.printer.port = None;
         config.upload.endpoint = "http://127.0.0.1:8787".into();
+        // The status page of the office on this machine, so a receipt's QR code opens in the
+        // laptop's browser.
+        config.kiosk.tracking_url = Some(format!(
+            "{}{STATUS_PAGE_PATH}/{CODE_PLACEHOLDER}",
+            config.upload.endpoint
+        ));
         config.upload.token_file = PathBuf::from("kiosk-data/office-token");
         // A newcomer watching the loop should not wait half an hour for the next round, nor
         // find uploads asleep because it is evening.

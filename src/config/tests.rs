@@ -307,18 +307,28 @@ fn an_error_inside_an_array_names_the_entry() {
 }
 
 /// The tracking URL whose address is exactly as long as the receipt's QR code holds once
-/// `{ticket}` is the longest ticket `prefix` can produce, plus `extra` bytes.
-fn tracking_url_at_the_limit(prefix: &str, extra: usize) -> String {
-    let longest = crate::concern::format_ticket(prefix, chrono::NaiveDate::MIN, u32::MAX);
-    let head = "https://office.example.org/t/";
-    let padding = crate::paper::MAX_QR_BYTES + extra - head.len() - 1 - longest.len();
-    format!("{head}{}/{{ticket}}", "x".repeat(padding))
+/// `{ticket}` is the longest ticket `prefix` can produce (or `{code}` a tracking code), plus
+/// `extra` bytes.
+fn tracking_url_at_the_limit(prefix: &str, placeholder: &str, extra: usize) -> String {
+    let filled = if placeholder == crate::config::CODE_PLACEHOLDER {
+        crate::concern::TRACKING_CODE_CHARS
+    } else {
+        crate::concern::format_ticket(prefix, chrono::NaiveDate::MIN, u32::MAX).len()
+    };
+    let head = "https://office.example.org/status/";
+    let padding = crate::paper::MAX_QR_BYTES + extra - head.len() - 1 - filled;
+    format!("{head}{}/{placeholder}", "x".repeat(padding))
 }
 
 #[test]
-fn a_tracking_url_loads_only_when_the_longest_ticket_still_prints() {
-    for prefix in ["A", "ABC"] {
-        let fits = tracking_url_at_the_limit(prefix, 0);
+fn a_tracking_url_loads_only_when_the_longest_address_still_prints() {
+    for (prefix, placeholder) in [
+        ("A", "{ticket}"),
+        ("ABC", "{ticket}"),
+        ("A", "{code}"),
+        ("ABC", "{code}"),
+    ] {
+        let fits = tracking_url_at_the_limit(prefix, placeholder, 0);
         let text = REFERENCE_CONFIG
             .replacen(
                 "ticket_prefix = \"A\"",
@@ -326,23 +336,42 @@ fn a_tracking_url_loads_only_when_the_longest_ticket_still_prints() {
                 1,
             )
             .replacen(
-                "\"https://office.example.org/t/{ticket}\"",
+                "\"https://office.example.org/status/{code}\"",
                 &format!("{fits:?}"),
                 1,
             );
         let config = Config::parse(&text, "kiosk.toml").unwrap();
-        // The receipt with the widest ticket number prints in both modes.
+        // The receipt with the widest ticket number prints in both modes, its QR code full.
         let mut concern = crate::receipt::reference_concern(&config, Lang::ZhCn).unwrap();
         concern.ticket = crate::concern::format_ticket(prefix, chrono::NaiveDate::MIN, u32::MAX);
         let doc = crate::receipt::receipt(&concern, &config);
+        let qr_bytes = doc.blocks.iter().find_map(|b| match b {
+            crate::paper::Block::Qr(data) => Some(data.as_str().len()),
+            _ => None,
+        });
+        assert_eq!(qr_bytes, Some(crate::paper::MAX_QR_BYTES), "{placeholder}");
         crate::paper::render_raster(&doc).unwrap();
         crate::paper::encode_text(&doc).unwrap();
 
-        let too_long = tracking_url_at_the_limit(prefix, 1);
+        let too_long = tracking_url_at_the_limit(prefix, placeholder, 1);
         let text = text.replacen(&format!("{fits:?}"), &format!("{too_long:?}"), 1);
         let e = Config::parse(&text, "kiosk.toml").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("kiosk.tracking_url"), "{e}");
     }
+}
+
+#[test]
+fn a_tracking_url_with_the_ticket_number_still_loads_with_a_warning_for_doctor() {
+    let config = Config::demo().unwrap();
+    let url = config.kiosk.tracking_url.unwrap();
+    assert_eq!(url, "http://127.0.0.1:8787/status/{code}");
+    assert_eq!(crate::config::tracking_url_warning(&url), None);
+    let old = "https://office.example.org/t/{ticket}";
+    let text = REFERENCE_CONFIG.replacen("https://office.example.org/status/{code}", old, 1);
+    let config = Config::parse(&text, "kiosk.toml").unwrap();
+    assert_eq!(config.kiosk.tracking_url.as_deref(), Some(old));
+    let warning = crate::config::tracking_url_warning(old).unwrap();
+    assert!(warning.contains("{code}"), "{warning}");
 }
 
 #[test]

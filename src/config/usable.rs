@@ -1,6 +1,6 @@
 //! The config values that only prove wrong when used: the office's address (a web address the
-//! bearer token may travel to), the tracking address every receipt prints as a QR code, and the
-//! staff PIN hash the PIN pad checks. Each is tried here the way it will be used, so a config
+//! bearer token may travel to), the tracking address every receipt prints as a QR code (and
+//! what it says for one concern), and the staff PIN hash the PIN pad checks. Each is tried here the way it will be used, so a config
 //! that loads also works.
 
 use std::net::IpAddr;
@@ -12,10 +12,13 @@ use reqwest::Url;
 use super::error::visible;
 use super::source_map::SourceMap;
 use super::{Config, ConfigError};
-use crate::concern::format_ticket;
+use crate::concern::{TRACKING_CODE_CHARS, TrackingCode, format_ticket};
 use crate::paper::{Document, encode_text, render_raster};
 
-/// What `kiosk.tracking_url` writes the ticket number in place of.
+/// What `kiosk.tracking_url` writes the concern's tracking code in place of.
+pub const CODE_PLACEHOLDER: &str = "{code}";
+/// What older `kiosk.tracking_url`s write the ticket number in place of: still printed, but a
+/// sequential number lets anyone read other residents' pages, so `doctor` warns.
 pub const TICKET_PLACEHOLDER: &str = "{ticket}";
 /// Memory one PIN check may take, in KiB (argon2's `m`): 256 MiB. The board has 1 to 4 GB and
 /// the touch screen, the printer and the uploader must keep running while staff wait for it.
@@ -89,18 +92,42 @@ pub fn longest_ticket(prefix: &str) -> String {
     format_ticket(prefix, NaiveDate::MAX, u32::MAX)
 }
 
-/// Why a receipt could not print `url` as its QR code for some ticket, if it could not. The
-/// receipt itself is asked, with the longest ticket the prefix can produce: its QR code holds
-/// a bounded number of bytes and must fit the paper.
+/// The address a concern's QR code carries: `url` with the concern's tracking code for
+/// `{code}` and its ticket number for `{ticket}`. `None` when `url` asks for a code and the
+/// concern has none (filed before kiosks gave codes out): a ticket in its place would open
+/// nobody's page.
+pub fn tracking_address(url: &str, ticket: &str, code: Option<&TrackingCode>) -> Option<String> {
+    let with_ticket = url.replace(TICKET_PLACEHOLDER, ticket);
+    if !url.contains(CODE_PLACEHOLDER) {
+        return Some(with_ticket);
+    }
+    code.map(|code| with_ticket.replace(CODE_PLACEHOLDER, code.as_str()))
+}
+
+/// What `doctor` warns about `kiosk.tracking_url`: a `{ticket}` in it.
+pub fn tracking_url_warning(url: &str) -> Option<String> {
+    url.contains(TICKET_PLACEHOLDER).then(|| {
+        format!(
+            "kiosk.tracking_url `{}` puts the ticket number in the QR code: ticket numbers count up, so anyone could open other residents' pages; write {CODE_PLACEHOLDER} instead of {TICKET_PLACEHOLDER} (the random tracking code)",
+            visible(url)
+        )
+    })
+}
+
+/// Why a receipt could not print `url` as its QR code for some concern, if it could not. The
+/// receipt itself is asked, with the longest ticket the prefix can produce and a tracking code
+/// (every code has the same length): its QR code holds a bounded number of bytes and must fit
+/// the paper.
 fn tracking_url_problem(url: &str, prefix: &str, width_dots: u32) -> Option<String> {
     let ticket = longest_ticket(prefix);
-    let address = url.replace(TICKET_PLACEHOLDER, &ticket);
+    let code = TrackingCode::parse(&"0".repeat(TRACKING_CODE_CHARS));
+    let address = tracking_address(url, &ticket, code.as_ref()).unwrap_or_default();
     let web_address = Url::parse(&address)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
     if web_address.is_none() {
         return Some(format!(
-            "`{}` is not a web address a phone can open; write it like \"https://office.example.org/t/{{ticket}}\"",
+            "`{}` is not a web address a phone can open; write it like \"https://office.example.org/status/{{code}}\"",
             visible(url)
         ));
     }
@@ -109,7 +136,7 @@ fn tracking_url_problem(url: &str, prefix: &str, width_dots: u32) -> Option<Stri
     let printed = render_raster(&doc).and_then(|_| encode_text(&doc));
     printed.err().map(|e| {
         format!(
-            "with the longest ticket number this prefix can reach, `{ticket}`, the address is {} bytes and the receipt cannot print it: {e}; shorten the address",
+            "with a tracking code and the longest ticket number this prefix can reach, `{ticket}`, the address is {} bytes and the receipt cannot print it: {e}; shorten the address",
             address.len()
         )
     })

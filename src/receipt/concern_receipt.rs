@@ -2,16 +2,18 @@
 //! test page.
 
 use crate::concern::{Colour, Concern, FilingRules, Lang};
-use crate::config::{Config, FlowControl};
+use crate::config::{Config, FlowControl, tracking_address};
 use crate::paper::PrintMode;
 
 use super::mask::mask_phone;
 use super::wording::Wording;
 use crate::paper::{Document, Style, TextSize};
 
-/// The receipt a resident takes away: who it is from, their ticket number (large), what they
-/// said and where, the council's promise with its date, a QR code to follow it (when the config
-/// has a tracking URL), the hotline and what happens to their data.
+/// The receipt a resident takes away: who it is from, their ticket number (large) with its
+/// check code, what they said and where, the council's promise with its date, a QR code to
+/// follow it (when the config has a tracking URL), the hotline and what happens to their data.
+/// A concern filed before kiosks gave out codes prints without a check code, and without a QR
+/// code when the tracking URL needs the tracking code.
 pub fn receipt(concern: &Concern, config: &Config) -> Document {
     let details = &concern.details;
     let lang = details.lang;
@@ -37,9 +39,19 @@ pub fn receipt(concern: &Concern, config: &Config) -> Document {
         TextSize::TicketNarrow
     };
     doc.text(words.your_number, centred)
-        .text(&concern.ticket, Style::sized(ticket_size).bold().centred())
-        .text(words.quote_number, centred)
-        .separator();
+        .text(&concern.ticket, Style::sized(ticket_size).bold().centred());
+    if let Some(codes) = &details.codes {
+        // Large enough to read and type on the kiosk's keypad without glasses: it is what
+        // opens the office's answer for a resident without a phone.
+        let line = format!("{}{}", words.check_code, codes.check);
+        let size = if doc.fits_on_one_line(&line, TextSize::Double) {
+            TextSize::Double
+        } else {
+            TextSize::DoubleHeight
+        };
+        doc.text(&line, Style::sized(size).bold().centred());
+    }
+    doc.text(words.quote_number, centred).separator();
 
     let filed = details.created_at.format("%Y-%m-%d %H:%M").to_string();
     doc.text(&format!("{}{filed}", words.filed), Style::NORMAL)
@@ -77,9 +89,15 @@ pub fn receipt(concern: &Concern, config: &Config) -> Document {
     }
     doc.separator();
 
-    if let Some(url) = &config.kiosk.tracking_url {
-        doc.text(words.scan, centred)
-            .qr(&url.replace("{ticket}", &concern.ticket));
+    let tracking = config.kiosk.tracking_url.as_deref().and_then(|url| {
+        tracking_address(
+            url,
+            &concern.ticket,
+            details.codes.as_ref().map(|c| &c.tracking),
+        )
+    });
+    if let Some(address) = tracking {
+        doc.text(words.scan, centred).qr(&address);
     }
     doc.text(&words.hotline(&config.kiosk.hotline), centred)
         .separator()
@@ -174,8 +192,21 @@ mod tests {
     use crate::paper::Block;
     use crate::receipt::sample::reference_concern;
 
+    /// The demo config with the reference file's tracking URL, as the README's receipt shows.
     fn demo() -> Config {
-        Config::demo().unwrap()
+        let mut config = Config::demo().unwrap();
+        config.kiosk.tracking_url = Some("https://office.example.org/status/{code}".into());
+        config
+    }
+
+    fn qr_codes(doc: &Document) -> Vec<String> {
+        doc.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Qr(data) => Some(data.as_str().to_string()),
+                _ => None,
+            })
+            .collect()
     }
 
     #[test]
@@ -190,6 +221,7 @@ mod tests {
                 "意见反映回执",
                 "您的编号",
                 "A1126-001",
+                "查询码 4821",
                 "请保留回执，询问时报编号",
                 "时间：2026-11-26 09:30",
                 "类别：报修设施",
@@ -216,6 +248,7 @@ mod tests {
         let lines = receipt(&concern, &config).plain_lines();
         assert_eq!(lines[0], "Wanjia Xingcheng Community");
         assert_eq!(lines[3], "A1126-001");
+        assert_eq!(lines[4], "Check code 4821");
         assert!(lines.contains(&"Type: Repairs".to_string()), "{lines:#?}");
         assert!(
             lines.contains(&"Phone: 138****5678".to_string()),
@@ -229,22 +262,44 @@ mod tests {
     }
 
     #[test]
-    fn the_tracking_qr_code_carries_the_ticket_and_is_left_out_without_a_url() {
+    fn the_tracking_qr_code_carries_the_code_and_is_left_out_without_a_url() {
         let mut config = demo();
         let concern = reference_concern(&config, Lang::ZhCn).unwrap();
-        let qr: Vec<String> = receipt(&concern, &config)
-            .blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Qr(data) => Some(data.as_str().to_string()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(qr, ["https://office.example.org/t/A1126-001"]);
+        assert_eq!(
+            qr_codes(&receipt(&concern, &config)),
+            ["https://office.example.org/status/7K3M9QXR2VWD4HJP"]
+        );
         config.kiosk.tracking_url = None;
         let doc = receipt(&concern, &config);
-        assert!(!doc.blocks.iter().any(|b| matches!(b, Block::Qr(_))));
+        assert!(qr_codes(&doc).is_empty());
         assert!(!doc.plain_lines().iter().any(|l| l.contains("扫码")));
+    }
+
+    #[test]
+    fn an_old_config_with_the_ticket_keeps_printing_it_in_the_qr_code() {
+        let mut config = demo();
+        config.kiosk.tracking_url = Some("https://office.example.org/t/{ticket}".into());
+        let concern = reference_concern(&config, Lang::ZhCn).unwrap();
+        let doc = receipt(&concern, &config);
+        assert_eq!(qr_codes(&doc), ["https://office.example.org/t/A1126-001"]);
+        assert!(doc.plain_lines().contains(&"查询码 4821".to_string()));
+    }
+
+    #[test]
+    fn a_concern_filed_before_codes_prints_no_check_code_and_no_code_address() {
+        let mut config = demo();
+        let mut concern = reference_concern(&config, Lang::ZhCn).unwrap();
+        concern.details.codes = None;
+        let doc = receipt(&concern, &config);
+        let lines = doc.plain_lines();
+        assert!(!lines.iter().any(|l| l.contains("查询码")), "{lines:#?}");
+        assert!(qr_codes(&doc).is_empty(), "no code: no page to open");
+        config.kiosk.tracking_url = Some("https://office.example.org/t/{ticket}".into());
+        assert_eq!(
+            qr_codes(&receipt(&concern, &config)),
+            ["https://office.example.org/t/A1126-001"],
+            "as before codes existed"
+        );
     }
 
     #[test]

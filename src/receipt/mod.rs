@@ -16,4 +16,7 @@ mod golden_tests;
 
 pub use concern_receipt::{promise_line, receipt, test_page};
 pub use mask::mask_phone;
-pub use sample::{REFERENCE_FILED_AT, REFERENCE_ID, reference_concern};
+pub use sample::{
+    REFERENCE_CHECK_CODE, REFERENCE_FILED_AT, REFERENCE_ID, REFERENCE_TRACKING_CODE,
+    reference_concern,
+};

@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
+use super::opening::set_meta;
 use super::{Store, StoreError, utc_text};
 use crate::concern::{
     Bilingual, CaseState, CheckCode, Colour, Rating, ResidentProgress, TrackingCode,
@@ -17,6 +18,22 @@ use crate::protocol::wire::UpdatesPage;
 const CURSOR_KEY: &str = "updates_after";
 /// The `meta` key of when status last arrived from the office (UTC), for `doctor`.
 const ARRIVED_KEY: &str = "updates_arrived_at";
+/// The `meta` keys of the pull's failures since its last success: how many attempts failed,
+/// when the next may go (UTC), and what went wrong last. Kept in the store so a restart
+/// neither forgets the backoff nor starts hammering an office that is down.
+const PULL_ATTEMPTS_KEY: &str = "updates_failed_attempts";
+const PULL_NEXT_KEY: &str = "updates_next_attempt_at";
+const PULL_ERROR_KEY: &str = "updates_last_error";
+
+/// Where pulling `GET /v1/updates` stands after failures; all empty once a page arrived.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullState {
+    /// Failed attempts since the last page that arrived.
+    pub failed_attempts: u32,
+    /// UTC text; `None`: at once.
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+}
 
 /// A case as the resident is told about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +98,39 @@ impl Store {
         self.meta(ARRIVED_KEY)
     }
 
+    /// The pull's failures since its last success, and when it may ask again.
+    pub fn pull_state(&self) -> Result<PullState, StoreError> {
+        Ok(PullState {
+            failed_attempts: self
+                .meta(PULL_ATTEMPTS_KEY)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            next_attempt_at: self.meta(PULL_NEXT_KEY)?,
+            last_error: self.meta(PULL_ERROR_KEY)?,
+        })
+    }
+
+    /// An attempt to pull failed: count it and keep when the next may go, in one transaction.
+    pub fn pull_failed(
+        &mut self,
+        error: &str,
+        next_attempt_at: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let failed = u32::try_from(number_in(&tx, PULL_ATTEMPTS_KEY)?).unwrap_or(u32::MAX);
+        for (key, value) in [
+            (PULL_ATTEMPTS_KEY, failed.saturating_add(1).to_string()),
+            (PULL_NEXT_KEY, utc_text(next_attempt_at)),
+            (PULL_ERROR_KEY, error.to_string()),
+        ] {
+            set_meta(&tx, key, &value)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Keeps a page of updates and moves the cursor past it, in one transaction; returns how
     /// many cases changed here. An update older than what is held for its concern is ignored,
     /// and the cursor never moves back.
@@ -131,15 +181,7 @@ impl Store {
                 ])?;
             }
         }
-        let held: u64 = tx
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                params![CURSOR_KEY],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let held = number_in(&tx, CURSOR_KEY)?;
         let newest = page
             .updates
             .iter()
@@ -151,12 +193,13 @@ impl Store {
             (CURSOR_KEY, newest.to_string()),
             (ARRIVED_KEY, utc_text(now)),
         ] {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = ?2",
-                params![key, value],
-            )?;
+            set_meta(&tx, key, &value)?;
         }
+        // A page arrived: the office answers again, so the pull's backoff starts over.
+        tx.execute(
+            "DELETE FROM meta WHERE key IN (?1, ?2, ?3)",
+            params![PULL_ATTEMPTS_KEY, PULL_NEXT_KEY, PULL_ERROR_KEY],
+        )?;
         tx.commit()?;
         Ok(changed)
     }
@@ -193,19 +236,13 @@ impl Store {
 
     fn status_where(&self, condition: &str, value: &str) -> Result<Option<CaseStatus>, StoreError> {
         let reported = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT concern_id, ticket, category_zh, category_en, state, colour,
-                        promised_by, due_date, reply, rating, answered_at, changed_at, check_code
-                     FROM case_status WHERE {condition} ORDER BY cursor DESC LIMIT 1"
-                ),
+            .reported_where(
+                &format!("{condition} ORDER BY cursor DESC LIMIT 1"),
                 params![value],
-                read_reported,
-            )
-            .optional()?;
+            )?
+            .pop();
         let mut status = match reported {
-            Some(raw) => Some(raw.decode()?),
+            Some(status) => Some(status),
             None if condition.starts_with("ticket") => self.filed_here(value)?,
             None => None,
         };
@@ -215,6 +252,88 @@ impl Store {
             status.rating = self.rating_given_here(status.concern_id)?;
         }
         Ok(status)
+    }
+
+    /// The cases the office reported that match `condition` (an SQL tail: a condition with
+    /// its ordering), as the office last told them.
+    fn reported_where(
+        &self,
+        condition: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<CaseStatus>, StoreError> {
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT concern_id, ticket, category_zh, category_en, state, colour, promised_by,
+                due_date, reply, rating, answered_at, changed_at, check_code
+             FROM case_status WHERE {condition}"
+        ))?;
+        let rows = statement.query_map(values, read_reported)?;
+        rows.map(|row| row?.decode()).collect()
+    }
+
+    /// The cases the office first answered between two instants, by ticket.
+    pub fn answered_between(
+        &self,
+        from: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<Vec<CaseStatus>, StoreError> {
+        self.reported_where(
+            "answered_at >= ?1 AND answered_at < ?2 ORDER BY ticket",
+            params![utc_text(from), utc_text(until)],
+        )
+    }
+
+    /// The cases the office holds to a date before `date` and has not answered, by their
+    /// date: overdue by the office's own deadline.
+    pub fn overdue_by_office(&self, date: NaiveDate) -> Result<Vec<CaseStatus>, StoreError> {
+        let answered = sql_codes(
+            CaseState::ALL
+                .into_iter()
+                .filter(|s| s.has_answer())
+                .map(CaseState::code),
+        );
+        self.reported_where(
+            &format!(
+                "state NOT IN ({answered}) AND due_date IS NOT NULL AND due_date < ?1
+                 ORDER BY due_date, ticket"
+            ),
+            params![date.to_string()],
+        )
+    }
+
+    /// The unhappy ratings of a kiosk-local day, by ticket: given here that day, or reported
+    /// by the office (given at another kiosk) with a change that day.
+    pub fn unhappy_ratings_on(
+        &self,
+        date: NaiveDate,
+        from: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<Vec<(String, Rating)>, StoreError> {
+        let unhappy = sql_codes(
+            Rating::ALL
+                .into_iter()
+                .filter(|r| r.is_unhappy())
+                .map(Rating::code),
+        );
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT ticket, rating FROM ratings
+             WHERE rating IN ({unhappy}) AND substr(rated_at, 1, 10) = ?1
+             UNION
+             SELECT ticket, rating FROM case_status
+             WHERE rating IN ({unhappy}) AND changed_at >= ?2 AND changed_at < ?3
+               AND concern_id NOT IN (SELECT concern_id FROM ratings)
+             ORDER BY ticket"
+        ))?;
+        let rows = statement.query_map(
+            params![date.to_string(), utc_text(from), utc_text(until)],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        rows.map(|row| {
+            let (ticket, code) = row?;
+            let rating = Rating::from_code(&code)
+                .ok_or_else(|| StoreError::Damaged(format!("rating of {ticket}: `{code}`")))?;
+            Ok((ticket, rating))
+        })
+        .collect()
     }
 
     /// A concern filed at this kiosk the office has said nothing of yet.
@@ -281,6 +400,25 @@ impl Store {
             RateOutcome::AlreadyRated
         })
     }
+}
+
+/// Fixed codes (never outside input) as an SQL list: `'a', 'b'`.
+fn sql_codes(codes: impl Iterator<Item = &'static str>) -> String {
+    codes
+        .map(|code| format!("'{code}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A number the store keeps in `meta`, read inside a transaction; 0 when absent.
+fn number_in(tx: &rusqlite::Transaction, key: &str) -> rusqlite::Result<u64> {
+    Ok(tx
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
 }
 
 fn utc_seconds(at: DateTime<Utc>) -> String {

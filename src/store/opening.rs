@@ -148,6 +148,8 @@ CREATE TABLE ratings (
     uploaded_at TEXT                -- UTC, when the office acknowledged that batch
 );
 CREATE INDEX ratings_by_batch ON ratings (batch_id);
+-- A batch may carry ratings, also without concerns.
+ALTER TABLE upload_batches ADD COLUMN rating_count INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 
@@ -410,7 +412,7 @@ fn salvage_counters(path: &Path) -> Option<Vec<(String, u32)>> {
     rows.collect::<Result<Vec<_>, _>>().ok()
 }
 
-fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<(), rusqlite::Error> {
+pub(super) fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<(), rusqlite::Error> {
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = ?2",

@@ -1,5 +1,5 @@
-//! The upload outbox: which concerns the office has not acknowledged yet, the batches they
-//! travel in, and retention of personal data after acknowledgement.
+//! The upload outbox: which concerns and residents' ratings the office has not acknowledged
+//! yet, the batches they travel in, and retention of personal data after acknowledgement.
 //!
 //! A concern is `pending` until the office names it in `accepted` or `duplicates`; only then is
 //! it `uploaded`. A batch is assembled once by the uploader (`upload::batch`); its bytes are
@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::states::{BatchState, OutboxState};
 use super::{ConcernRecord, Store, StoreError};
-use crate::protocol::wire::BatchReply;
+use crate::concern::Rating;
+use crate::protocol::wire::{BatchReply, WireRating};
 
 /// A batch as stored: what goes on the wire and where its retries stand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,7 @@ pub struct StoredBatch {
     /// gzip'd JSON, exactly as sent every time.
     pub body: Vec<u8>,
     pub concern_count: u32,
+    pub rating_count: u32,
     pub attempts: u32,
     /// UTC text; `None`: at once.
     pub next_attempt_at: Option<String>,
@@ -41,6 +43,8 @@ pub struct RejectedBatch {
 pub struct UploadStatus {
     /// Concerns the office has not acknowledged.
     pub pending_concerns: u32,
+    /// Residents' ratings given here that the office has not acknowledged.
+    pub waiting_ratings: u32,
     pub rejected: Vec<RejectedBatch>,
     /// When the office last acknowledged a batch (UTC text).
     pub last_success_at: Option<String>,
@@ -67,7 +71,8 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT batch_id, body, concern_count, attempts, next_attempt_at, state
+                "SELECT batch_id, body, concern_count, attempts, next_attempt_at, state,
+                    rating_count
                  FROM upload_batches WHERE state IN (?1, ?2)
                  ORDER BY created_at, batch_id LIMIT 1",
                 params![BatchState::Pending, also],
@@ -79,18 +84,20 @@ impl Store {
                         r.get::<_, u32>(3)?,
                         r.get::<_, Option<String>>(4)?,
                         r.get::<_, BatchState>(5)?,
+                        r.get::<_, u32>(6)?,
                     ))
                 },
             )
             .optional()?;
         row.map(
-            |(id, body, concern_count, attempts, next_attempt_at, state)| {
+            |(id, body, concern_count, attempts, next_attempt_at, state, rating_count)| {
                 Ok(StoredBatch {
                     batch_id: id
                         .parse()
                         .map_err(|_| StoreError::Damaged(format!("batch id `{id}`")))?,
                     body,
                     concern_count,
+                    rating_count,
                     attempts,
                     next_attempt_at,
                     rejected: state == BatchState::Rejected,
@@ -111,24 +118,62 @@ impl Store {
         )
     }
 
-    /// Keeps a new batch, `body` exactly as it will be sent every time, and puts `concerns` in
-    /// it, in one transaction. `None` when another process batched one of them meanwhile: the
-    /// next round tries again.
+    /// The oldest ratings given here that are in no batch yet, at most `max_ratings`.
+    pub fn unbatched_ratings(&self, max_ratings: u32) -> Result<Vec<WireRating>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT concern_id, ticket, rating, rated_at FROM ratings
+             WHERE batch_id IS NULL ORDER BY rowid LIMIT ?1",
+        )?;
+        let rows = statement.query_map([max_ratings], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, ticket, rating, rated_at) = row?;
+            let damaged = |what: &str, value: &str| {
+                StoreError::Damaged(format!("rating of {ticket}: {what} `{value}`"))
+            };
+            Ok(WireRating {
+                concern_id: id.parse().map_err(|_| damaged("concern id", &id))?,
+                rating: Rating::from_code(&rating).ok_or_else(|| damaged("rating", &rating))?,
+                rated_at: DateTime::parse_from_rfc3339(&rated_at)
+                    .map_err(|_| damaged("rated_at", &rated_at))?,
+                ticket: ticket.clone(),
+            })
+        })
+        .collect()
+    }
+
+    /// Keeps a new batch, `body` exactly as it will be sent every time, and puts `concerns`
+    /// and `ratings` (by concern id) in it, in one transaction. `None` when another process
+    /// batched one of them meanwhile: the next round tries again.
     pub fn save_batch(
         &mut self,
         batch_id: Uuid,
         body: Vec<u8>,
         concerns: &[Uuid],
+        ratings: &[Uuid],
         now: DateTime<FixedOffset>,
     ) -> Result<Option<StoredBatch>, StoreError> {
         let concern_count = u32::try_from(concerns.len()).unwrap_or(u32::MAX);
+        let rating_count = u32::try_from(ratings.len()).unwrap_or(u32::MAX);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
-            "INSERT INTO upload_batches (batch_id, created_at, body, concern_count)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![batch_id.to_string(), utc_text(now), body, concern_count],
+            "INSERT INTO upload_batches (batch_id, created_at, body, concern_count, rating_count)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                batch_id.to_string(),
+                utc_text(now),
+                body,
+                concern_count,
+                rating_count
+            ],
         )?;
         for concern in concerns {
             // Only a concern still unbatched joins: another process may have taken it meanwhile.
@@ -146,20 +191,31 @@ impl Store {
                 return Ok(None);
             }
         }
+        for rated in ratings {
+            let joined = tx.execute(
+                "UPDATE ratings SET batch_id = ?1 WHERE concern_id = ?2 AND batch_id IS NULL",
+                params![batch_id.to_string(), rated.to_string()],
+            )?;
+            if joined == 0 {
+                return Ok(None);
+            }
+        }
         tx.commit()?;
         Ok(Some(StoredBatch {
             batch_id,
             body,
             concern_count,
+            rating_count,
             attempts: 0,
             next_attempt_at: None,
             rejected: false,
         }))
     }
 
-    /// The office stored the batch: every id it named becomes uploaded, in one transaction;
-    /// the batch's other concerns go back to the pool and travel in a later batch. Returns how
-    /// many concerns were acknowledged and how many stay pending.
+    /// The office stored the batch: every id it named becomes uploaded, and so does every
+    /// rating in it (a 2xx answer is the office's receipt for the ratings: it keeps one per
+    /// case), in one transaction; the batch's other concerns go back to the pool and travel in
+    /// a later batch. Returns how many concerns were acknowledged and how many stay pending.
     pub fn batch_delivered(
         &mut self,
         batch_id: Uuid,
@@ -188,6 +244,10 @@ impl Store {
             "UPDATE upload_outbox SET batch_id = NULL WHERE batch_id = ?1 AND state = ?2",
             params![batch, OutboxState::Pending],
         )? as u32;
+        tx.execute(
+            "UPDATE ratings SET uploaded_at = ?2 WHERE batch_id = ?1 AND uploaded_at IS NULL",
+            params![batch, utc_text(now)],
+        )?;
         tx.execute(
             "UPDATE upload_batches SET state = ?3, attempts = attempts + 1,
                 last_attempt_at = ?2, finished_at = ?2, last_error = NULL
@@ -248,6 +308,11 @@ impl Store {
             [OutboxState::Pending],
             |r| r.get(0),
         )?;
+        let waiting_ratings = self.conn.query_row(
+            "SELECT count(*) FROM ratings WHERE uploaded_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
         let mut statement = self.conn.prepare(
             "SELECT batch_id, concern_count, coalesce(last_error, ''), coalesce(last_attempt_at, '')
              FROM upload_batches WHERE state = ?1 ORDER BY created_at",
@@ -290,6 +355,7 @@ impl Store {
             .optional()?;
         Ok(UploadStatus {
             pending_concerns,
+            waiting_ratings,
             rejected,
             last_success_at,
             last_retry_error,
@@ -334,7 +400,13 @@ mod tests {
             .map(|r| r.concern.details.id)
             .collect();
         store
-            .save_batch(Uuid::now_v7(), b"the batch's bytes".to_vec(), &ids, now)
+            .save_batch(
+                Uuid::now_v7(),
+                b"the batch's bytes".to_vec(),
+                &ids,
+                &[],
+                now,
+            )
             .unwrap()
             .unwrap()
     }

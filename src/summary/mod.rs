@@ -6,9 +6,9 @@ mod sheet;
 
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime};
 
-use crate::concern::Colour;
+use crate::concern::{Colour, Rating};
 use crate::config::Config;
-use crate::store::{ConcernRecord, JobKind, JobState, Store, StoreError, UploadStatus};
+use crate::store::{CaseStatus, ConcernRecord, JobKind, JobState, Store, StoreError, UploadStatus};
 
 pub use sheet::summary_sheet;
 
@@ -32,6 +32,13 @@ pub struct DailySummary {
     /// Concerns the office acknowledged during `date`.
     pub uploaded_on_date: u32,
     pub upload: UploadStatus,
+    /// What the office did, as this kiosk last heard it: the cases it first answered during
+    /// `date` (from any kiosk of the community), by ticket.
+    pub answered: Vec<CaseStatus>,
+    /// Open unanswered cases whose deadline at the office is before `date`.
+    pub overdue_at_office: Vec<CaseStatus>,
+    /// Unsatisfied and very unsatisfied ratings of `date`, by ticket.
+    pub unhappy: Vec<(String, Rating)>,
 }
 
 impl DailySummary {
@@ -59,14 +66,17 @@ impl DailySummary {
             })
             .collect();
         let start = day_start(date, now);
-        let uploaded_on_date = store.uploaded_between(start, start + chrono::TimeDelta::days(1))?;
+        let end = start + chrono::TimeDelta::days(1);
         Ok(DailySummary {
             date,
             made_at: now,
             today,
             due,
-            uploaded_on_date,
+            uploaded_on_date: store.uploaded_between(start, end)?,
             upload: store.upload_status()?,
+            answered: store.answered_between(start, end)?,
+            overdue_at_office: store.overdue_by_office(date)?,
+            unhappy: store.unhappy_ratings_on(date, start, end)?,
         })
     }
 
@@ -125,10 +135,11 @@ pub fn queue_on_demand(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::concern::CaseState;
     use crate::concern::{Draft, Lang};
     use crate::golden::check_golden;
     use crate::paper::{png_bytes, render_raster};
-    use crate::protocol::wire::BatchReply;
+    use crate::protocol::wire::{BatchReply, StatusUpdate, UpdatesPage};
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
@@ -207,7 +218,7 @@ mod tests {
             .collect();
         // What the batch's bytes are is the uploader's business, not the summary's.
         let batch = store
-            .save_batch(uuid::Uuid::now_v7(), b"batch".to_vec(), &ids, noon)
+            .save_batch(uuid::Uuid::now_v7(), b"batch".to_vec(), &ids, &[], noon)
             .unwrap()
             .unwrap();
         let reply = BatchReply {
@@ -215,6 +226,65 @@ mod tests {
             duplicates: vec![],
         };
         store.batch_delivered(batch.batch_id, &reply, noon).unwrap();
+        // What the office did, as it reached the kiosk in the afternoon: the 14 November concern
+        // is with a handler past the office's deadline; a concern filed at another kiosk was
+        // answered today; one answered earlier was rated very unsatisfied today and is under
+        // supervision again.
+        let earlier = store.concerns_between(None, None).unwrap()[0].clone();
+        let update =
+            |cursor, ticket: &str, state, due, answered: Option<&str>, rating| StatusUpdate {
+                cursor,
+                concern_id: uuid::Uuid::from_u128(cursor.into()),
+                ticket: ticket.into(),
+                category_label: earlier.concern.details.category_label.clone(),
+                state,
+                colour: Colour::Green,
+                promised_by: day(due),
+                due_date: Some(day(due)),
+                reply: answered.map(|_| "已处理".to_string()),
+                rating,
+                answered_at: answered.map(|t| at(t).with_timezone(&chrono::Utc)),
+                changed_at: at("2026-11-26T15:20:00+08:00").with_timezone(&chrono::Utc),
+                check_code: None,
+                tracking_digest: None,
+            };
+        let overdue = StatusUpdate {
+            concern_id: earlier.concern.details.id,
+            ..update(
+                1,
+                &earlier.concern.ticket,
+                CaseState::Assigned,
+                "2026-11-21",
+                None,
+                None,
+            )
+        };
+        let page = UpdatesPage {
+            updates: vec![
+                overdue,
+                update(
+                    2,
+                    "B1126-004",
+                    CaseState::Answered,
+                    "2026-12-03",
+                    Some("2026-11-26T15:20:00+08:00"),
+                    None,
+                ),
+                update(
+                    3,
+                    "B1119-002",
+                    CaseState::Supervised,
+                    "2026-12-10",
+                    Some("2026-11-24T10:00:00+08:00"),
+                    Some(Rating::VeryUnsatisfied),
+                ),
+            ],
+            next_after: 3,
+            more: false,
+        };
+        store
+            .apply_updates(&page, at("2026-11-26T15:30:00+08:00"))
+            .unwrap();
         (dir, store, config)
     }
 
@@ -227,7 +297,27 @@ mod tests {
         assert_eq!(summary.due.len(), 1, "the 14 November concern is overdue");
         assert_eq!(summary.uploaded_on_date, 3);
         assert_eq!(summary.unprinted().len(), 3);
+        let tickets = |cases: &[CaseStatus]| -> Vec<String> {
+            cases.iter().map(|c| c.ticket.clone()).collect()
+        };
+        assert_eq!(tickets(&summary.answered), ["B1126-004"]);
+        assert_eq!(tickets(&summary.overdue_at_office), ["A1114-001"]);
+        assert_eq!(
+            summary.unhappy,
+            [("B1119-002".to_string(), Rating::VeryUnsatisfied)]
+        );
         let sheet = summary_sheet(&summary, &config);
+        let lines = sheet.plain_lines();
+        for shown in [
+            "今日已答复 (1)",
+            "B1126-004",
+            "办公室超期未答复 (1)",
+            "A1114-001(11-21)",
+            "不满意评价 (1)",
+            "B1119-002 非常不满意",
+        ] {
+            assert!(lines.iter().any(|l| l == shown), "{shown}: {lines:#?}");
+        }
         check_golden(
             "summary-zh-384.png",
             &png_bytes(&render_raster(&sheet).unwrap()).unwrap(),

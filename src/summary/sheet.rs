@@ -1,6 +1,7 @@
 //! The printed daily summary, on the receipt document model: counts, the council's two lists,
-//! what is due, receipts that did not print, and where uploading stands. Columns line up for
-//! Chinese text, which takes two printer columns a character.
+//! what is due, receipts that did not print, what the office did (answered, overdue, unhappy
+//! ratings), and where uploading stands. Columns line up for Chinese text, which takes two
+//! printer columns a character.
 
 use chrono::{DateTime, FixedOffset};
 
@@ -28,6 +29,10 @@ struct Words {
     conflicts: &'static str,
     due: &'static str,
     unprinted: &'static str,
+    office: &'static str,
+    answered: &'static str,
+    overdue_at_office: &'static str,
+    unhappy: &'static str,
     upload: &'static str,
     uploaded_today: &'static str,
     pending: &'static str,
@@ -52,6 +57,10 @@ const ZH: Words = Words {
     conflicts: "矛盾问题清单",
     due: "到期或将到期",
     unprinted: "未打印的回执",
+    office: "办公室办理情况",
+    answered: "今日已答复",
+    overdue_at_office: "办公室超期未答复",
+    unhappy: "不满意评价",
     upload: "上传情况",
     uploaded_today: "今日已上传",
     pending: "待上传",
@@ -76,6 +85,10 @@ const EN: Words = Words {
     conflicts: "Conflicts list",
     due: "Due now or within 2 days",
     unprinted: "Receipts not printed",
+    office: "What the office did",
+    answered: "Answered today",
+    overdue_at_office: "Overdue at the office",
+    unhappy: "Unhappy ratings",
     upload: "Upload",
     uploaded_today: "Uploaded today",
     pending: "Pending",
@@ -242,6 +255,8 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
         doc.text(&tickets.join(" "), Style::NORMAL);
     }
 
+    office_section(&mut doc, summary, words, lang);
+
     let upload = &summary.upload;
     let last = upload
         .last_success_at
@@ -272,6 +287,36 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
     doc.text(&spread(words.last_success, &last, width), Style::NORMAL)
         .cut();
     doc
+}
+
+/// What the office did, by ticket: answered today, overdue by its own deadline (with that
+/// date), and the day's unhappy ratings. Tickets share lines, so a busy day stays short.
+fn office_section(doc: &mut Document, summary: &DailySummary, words: &Words, lang: Lang) {
+    doc.separator().text(words.office, Style::NORMAL.bold());
+    let answered: Vec<String> = summary.answered.iter().map(|c| c.ticket.clone()).collect();
+    let overdue: Vec<String> = summary
+        .overdue_at_office
+        .iter()
+        .map(|c| {
+            let due = c.due_date.map(|d| d.format("%m-%d").to_string());
+            format!("{}({})", c.ticket, due.unwrap_or_default())
+        })
+        .collect();
+    let unhappy: Vec<String> = summary
+        .unhappy
+        .iter()
+        .map(|(ticket, rating)| format!("{ticket} {}", rating.label().get(lang)))
+        .collect();
+    for (title, entries) in [
+        (words.answered, answered),
+        (words.overdue_at_office, overdue),
+        (words.unhappy, unhappy),
+    ] {
+        doc.text(&format!("{title} ({})", entries.len()), Style::NORMAL);
+        if !entries.is_empty() {
+            doc.text(&entries.join("  "), Style::NORMAL);
+        }
+    }
 }
 
 /// One concern in a list, on a line of fixed columns — `A1126-042 09:30 橙 期限12-26` — then

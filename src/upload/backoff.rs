@@ -1,7 +1,9 @@
-//! When to try a failed batch again: exponential backoff with full jitter, honouring the
-//! office's `Retry-After`.
+//! When to try a failed batch, or a failed pull of updates, again: exponential backoff with
+//! full jitter, honouring the office's `Retry-After`.
 
 use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
 
 /// The first retry waits up to 30 s: long enough for a restarting office to come back.
 pub const BASE: Duration = Duration::from_secs(30);
@@ -21,6 +23,22 @@ pub fn retry_delay(attempts: u32, retry_after: Option<Duration>, jitter: f64) ->
     let ceiling = BASE.saturating_mul(1 << exponent).min(CAP);
     let jittered = ceiling.mul_f64(jitter.clamp(0.0, 1.0));
     jittered.max(retry_after.unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
+}
+
+/// When attempt `attempts + 1` may go, after `attempts` failed ones ending at `now`, with a
+/// fresh random jitter.
+pub fn retry_at(
+    now: DateTime<FixedOffset>,
+    attempts: u32,
+    retry_after: Option<Duration>,
+) -> DateTime<FixedOffset> {
+    let wait = retry_delay(attempts, retry_after, rand::random::<f64>());
+    // `retry_delay` is bounded, so the sum fits; should it not, try at the next round rather
+    // than never.
+    TimeDelta::from_std(wait)
+        .ok()
+        .and_then(|wait| now.checked_add_signed(wait))
+        .unwrap_or(now)
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! Store-and-forward upload to the community office: assembling batches in the contract's
-//! format (`protocol::wire`), the HTTP client, the retry policy, the schedule, and how long the
-//! uploader may stay silent before the watchdog counts it as stuck.
+//! format (`protocol::wire`), pulling the office's case changes back, the HTTP client, the
+//! retry policy, the schedule, and how long the uploader may stay silent before the watchdog
+//! counts it as stuck.
 
 pub mod backoff;
 pub mod batch;
 pub mod office_client;
 pub mod schedule;
+pub mod updates;
 pub mod uploader;
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! The HTTP client that posts a batch to the office, and what each answer means: delivered,
-//! worth retrying, or refused until staff act.
+//! The HTTP client that posts a batch to the office and pulls what the office did with the
+//! community's cases, and what each answer means: delivered, worth retrying, or refused.
 
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
@@ -8,11 +8,15 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use serde::de::DeserializeOwned;
 use thiserror::Error;
 use uuid::Uuid;
 
 use super::backoff::MAX_RETRY_AFTER;
-use crate::protocol::wire::{BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH};
+use crate::protocol::wire::{
+    BATCHES_PATH, BatchReply, ErrorReply, HEALTH_PATH, MAX_UPDATES_PAGE_BYTES, UPDATES_PATH,
+    UpdatesPage,
+};
 
 /// A slow mobile link still connects within 10 s; longer means the office is not there.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,8 +36,8 @@ pub enum UploadError {
         reason: String,
         retry_after: Option<Duration>,
     },
-    /// Any other answer: the office will not take this batch as it is; staff must act.
-    #[error("the office refused the batch (HTTP {status}): {message}")]
+    /// Any other answer: the office will not take this request as it is; staff must act.
+    #[error("the office refused it (HTTP {status}): {message}")]
     Rejected { status: u16, message: String },
 }
 
@@ -48,20 +52,27 @@ pub enum SetupError {
     Client(#[from] reqwest::Error),
 }
 
-/// Where batches go. The kiosk uses [`HttpOffice`]; the trait lets tests stand in for the
-/// network where a real office is not the point.
+/// Where batches go and updates come from. The kiosk uses [`HttpOffice`]; the trait lets
+/// tests stand in for the network where a real office is not the point.
 pub trait OfficeClient: Send + Sync {
     fn post_batch(
         &self,
         batch_id: Uuid,
         gzip_body: Vec<u8>,
     ) -> impl Future<Output = Result<BatchReply, UploadError>> + Send;
+
+    /// One page of the community's case changes after the cursor `after`.
+    fn get_updates(
+        &self,
+        after: u64,
+    ) -> impl Future<Output = Result<UpdatesPage, UploadError>> + Send;
 }
 
 /// The office over HTTPS (rustls), or plain HTTP on a test bench.
 pub struct HttpOffice {
     client: reqwest::Client,
-    url: String,
+    /// The configured endpoint without its trailing slash; the paths are appended to it.
+    endpoint: String,
     token: String,
 }
 
@@ -89,7 +100,7 @@ impl HttpOffice {
         }
         Ok(HttpOffice {
             client: builder.build()?,
-            url: format!("{}{BATCHES_PATH}", endpoint.trim_end_matches('/')),
+            endpoint: endpoint.trim_end_matches('/').to_string(),
             token,
         })
     }
@@ -98,7 +109,7 @@ impl HttpOffice {
 impl HttpOffice {
     /// `GET {endpoint}/v1/health`: whether the office answers at all.
     pub async fn health(&self) -> Result<(), String> {
-        let url = self.url.replace(BATCHES_PATH, HEALTH_PATH);
+        let url = format!("{}{HEALTH_PATH}", self.endpoint);
         let response = self
             .client
             .get(&url)
@@ -139,61 +150,80 @@ impl OfficeClient for HttpOffice {
         batch_id: Uuid,
         gzip_body: Vec<u8>,
     ) -> Result<BatchReply, UploadError> {
-        let response = self
+        let request = self
             .client
-            .post(&self.url)
+            .post(format!("{}{BATCHES_PATH}", self.endpoint))
             .header(AUTHORIZATION, format!("Bearer {}", self.token))
             .header("Idempotency-Key", batch_id.to_string())
             .header(CONTENT_TYPE, "application/json")
             .header(CONTENT_ENCODING, "gzip")
-            .body(gzip_body)
-            .send()
-            .await
-            .map_err(|e| UploadError::Retryable {
-                reason: describe_transport_error(&e),
-                retry_after: None,
-            })?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let body = read_bounded(response)
-            .await
-            .map_err(|e| UploadError::Retryable {
-                reason: format!("the answer was cut off: {}", describe_transport_error(&e)),
-                retry_after: None,
-            })?;
-        match body {
-            BoundedBody::Whole(body) => interpret(status, retry_after, &body),
-            // Only an error's first words matter to staff; a success must be read whole, and
-            // sending the batch again is safe (the office recognises every concern id).
-            BoundedBody::Cut(start) if !status.is_success() => {
-                interpret(status, retry_after, &start)
-            }
-            BoundedBody::Cut(_) => Err(UploadError::Retryable {
-                reason: format!(
-                    "the office's answer (HTTP {status}) is larger than {} KiB: not read",
-                    MAX_REPLY_BYTES / 1024
-                ),
-                retry_after,
-            }),
-        }
+            .body(gzip_body);
+        // Sending the batch again is safe: the office recognises every concern id.
+        exchange(request, MAX_REPLY_BYTES).await
+    }
+
+    async fn get_updates(&self, after: u64) -> Result<UpdatesPage, UploadError> {
+        let request = self
+            .client
+            .get(format!("{}{UPDATES_PATH}", self.endpoint))
+            .query(&[("after", after)])
+            .header(AUTHORIZATION, format!("Bearer {}", self.token));
+        // Asking again is safe: the cursor moves only once a page is stored.
+        exchange(request, MAX_UPDATES_PAGE_BYTES).await
     }
 }
 
-/// An answer read up to [`MAX_REPLY_BYTES`].
+/// Sends `request` and reads the office's answer, at most `limit` bytes of it, as a `T` (any
+/// 2xx) or as what the failure means.
+async fn exchange<T: DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    limit: usize,
+) -> Result<T, UploadError> {
+    let response = request.send().await.map_err(|e| UploadError::Retryable {
+        reason: describe_transport_error(&e),
+        retry_after: None,
+    })?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let body = read_bounded(response, limit)
+        .await
+        .map_err(|e| UploadError::Retryable {
+            reason: format!("the answer was cut off: {}", describe_transport_error(&e)),
+            retry_after: None,
+        })?;
+    match body {
+        BoundedBody::Whole(body) => interpret(status, retry_after, &body),
+        // Only an error's first words matter to staff; a success must be read whole, and
+        // asking again is safe.
+        BoundedBody::Cut(start) if !status.is_success() => interpret(status, retry_after, &start),
+        BoundedBody::Cut(_) => Err(UploadError::Retryable {
+            reason: format!(
+                "the office's answer (HTTP {status}) is larger than {} KiB: not read",
+                limit / 1024
+            ),
+            retry_after,
+        }),
+    }
+}
+
+/// An answer read up to a limit.
 enum BoundedBody {
     Whole(Vec<u8>),
-    /// The first [`MAX_REPLY_BYTES`]; the rest was never read (the connection is dropped).
+    /// The first bytes up to the limit; the rest was never read (the connection is dropped).
     Cut(Vec<u8>),
 }
 
-async fn read_bounded(mut response: reqwest::Response) -> Result<BoundedBody, reqwest::Error> {
+async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<BoundedBody, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
-        let room = MAX_REPLY_BYTES - body.len();
+        let room = limit.saturating_sub(body.len());
         if chunk.len() > room {
             body.extend_from_slice(&chunk[..room]);
             return Ok(BoundedBody::Cut(body));
@@ -214,14 +244,14 @@ fn office_words(said: &str) -> String {
 }
 
 /// What an HTTP answer means to the kiosk (see `docs/upload-api.md`).
-fn interpret(
+fn interpret<T: DeserializeOwned>(
     status: StatusCode,
     retry_after: Option<Duration>,
     body: &[u8],
-) -> Result<BatchReply, UploadError> {
+) -> Result<T, UploadError> {
     if status.is_success() {
-        // The office stored the batch but said so unreadably: sending it again is safe (the
-        // office recognises every concern id) and gets a readable answer.
+        // The office acted but said so unreadably: asking again is safe (the office
+        // recognises every concern id; the cursor has not moved) and gets a readable answer.
         return serde_json::from_slice(body).map_err(|e| UploadError::Retryable {
             reason: format!(
                 "the office's answer (HTTP {status}) is not readable: {}",
@@ -285,14 +315,14 @@ mod tests {
     fn what_each_status_means_to_the_kiosk() {
         let ok = br#"{"accepted":[],"duplicates":[]}"#;
         assert_eq!(
-            interpret(StatusCode::OK, None, ok),
+            interpret::<BatchReply>(StatusCode::OK, None, ok),
             Ok(BatchReply::default())
         );
         for retry in [408, 429, 500, 502, 503, 504] {
             let status = StatusCode::from_u16(retry).unwrap();
             assert!(
                 matches!(
-                    interpret(status, None, b""),
+                    interpret::<BatchReply>(status, None, b""),
                     Err(UploadError::Retryable { .. })
                 ),
                 "{retry}"
@@ -302,14 +332,14 @@ mod tests {
             let status = StatusCode::from_u16(refuse).unwrap();
             assert!(
                 matches!(
-                    interpret(status, None, b""),
+                    interpret::<BatchReply>(status, None, b""),
                     Err(UploadError::Rejected { .. })
                 ),
                 "{refuse}"
             );
         }
         assert_eq!(
-            interpret(
+            interpret::<BatchReply>(
                 StatusCode::UNAUTHORIZED,
                 None,
                 br#"{"error":"unknown token"}"#
@@ -320,7 +350,7 @@ mod tests {
             })
         );
         assert!(matches!(
-            interpret(StatusCode::OK, None, b"<html>"),
+            interpret::<BatchReply>(StatusCode::OK, None, b"<html>"),
             Err(UploadError::Retryable { .. })
         ));
     }
@@ -351,14 +381,14 @@ mod tests {
     fn what_the_office_says_reaches_staff_without_terminal_escapes() {
         let said = br#"{"error":"\u001b]0;owned\u0007\u001b[2Jdisk \u202efull"}"#;
         let Err(UploadError::Rejected { message, .. }) =
-            interpret(StatusCode::BAD_REQUEST, None, said)
+            interpret::<BatchReply>(StatusCode::BAD_REQUEST, None, said)
         else {
             panic!("a 400 is a rejection");
         };
         assert_eq!(message, "]0;owned[2Jdisk full");
         let html = "\u{1b}[31m".repeat(1000);
         let Err(UploadError::Retryable { reason, .. }) =
-            interpret(StatusCode::BAD_GATEWAY, None, html.as_bytes())
+            interpret::<BatchReply>(StatusCode::BAD_GATEWAY, None, html.as_bytes())
         else {
             panic!("a 502 is retried");
         };
@@ -378,7 +408,7 @@ mod tests {
         let Ok(status) = StatusCode::from_u16(status) else {
             return Ok(());
         };
-        let said = match interpret(status, wait, &body) {
+        let said = match interpret::<BatchReply>(status, wait, &body) {
             Ok(_) => return Ok(()),
             Err(UploadError::Retryable { reason, .. }) => reason,
             Err(UploadError::Rejected { message, .. }) => message,

@@ -1,6 +1,6 @@
 //! When the uploader runs by itself: every N minutes inside the active hours, once right after
-//! closing time (after the daily summary), and when a waiting batch's backoff ends; plus the
-//! "upload now" entry point for the staff menu.
+//! closing time (after the daily summary), and when a waiting batch's or a failed pull's
+//! backoff ends; plus the "upload now" entry point for the staff menu.
 
 use std::sync::Arc;
 
@@ -144,13 +144,19 @@ fn next_wake<C: OfficeClient>(
     now: DateTime<FixedOffset>,
 ) -> Result<NaiveDateTime, StoreError> {
     let next_round = schedule.next_round_after(now.naive_local());
-    let retry = uploader
-        .store()
+    let store = uploader.store();
+    let batch_retry = store
         .waiting_batch(false)?
-        .and_then(|batch| batch.next_attempt_at)
-        .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
-        .map(|at| at.with_timezone(now.offset()).naive_local())
-        .and_then(|at| schedule.retry_time(at.max(now.naive_local())));
+        .and_then(|batch| batch.next_attempt_at);
+    // A pull that failed has its own backoff, whose end starts a round too; but while a batch
+    // waits out its backoff the pull waits with it (a round then asks nothing).
+    let retry = match batch_retry {
+        Some(at) => Some(at),
+        None => store.pull_state()?.next_attempt_at,
+    }
+    .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
+    .map(|at| at.with_timezone(now.offset()).naive_local())
+    .and_then(|at| schedule.retry_time(at.max(now.naive_local())));
     Ok(retry.map_or(next_round, |retry| retry.min(next_round)))
 }
 

@@ -1,6 +1,7 @@
 //! One upload round: take the waiting batch (or assemble the next one), post it, and record what
-//! the office's answer means — delivered, retry later with backoff, or rejected until staff act.
-//! Batches go one at a time, so memory does not grow with the backlog.
+//! the office's answer means — delivered, retry later with backoff, or rejected until staff act;
+//! then pull what the office did with the community's cases (`updates`). Batches go one at a
+//! time, so memory does not grow with the backlog.
 
 use std::sync::Arc;
 
@@ -8,9 +9,10 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use tracing::{info, warn};
 use uuid::Uuid;
 
-use super::backoff::retry_delay;
+use super::backoff::retry_at;
 use super::batch::{BatchError, assemble};
 use super::office_client::{OfficeClient, UploadError};
+use super::updates::{PullOutcome, pull};
 use crate::clock::Clock;
 use crate::health::Heartbeat;
 use crate::store::{Store, UploadStatus, utc_text};
@@ -34,6 +36,8 @@ pub enum BatchOutcome {
     Delivered {
         batch_id: Uuid,
         concerns: u32,
+        /// Residents' ratings the batch carried; the office has them now.
+        ratings: u32,
         acknowledged: u32,
         /// Concerns the office did not name; they go in a later batch.
         left_pending: u32,
@@ -60,12 +64,16 @@ impl BatchOutcome {
             BatchOutcome::Delivered {
                 batch_id,
                 concerns,
+                ratings,
                 acknowledged,
                 left_pending,
             } => {
                 let mut line = format!(
                     "batch {batch_id}: delivered, {acknowledged} of {concerns} concerns acknowledged"
                 );
+                if *ratings > 0 {
+                    line.push_str(&format!(", {ratings} rating(s)"));
+                }
                 if *left_pending > 0 {
                     line.push_str(&format!(", {left_pending} go again in a later batch"));
                 }
@@ -98,6 +106,8 @@ impl BatchOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoundReport {
     pub batches: Vec<BatchOutcome>,
+    /// What pulling the office's case changes did.
+    pub updates: PullOutcome,
     /// Concerns whose phone number and free text retention erased in this round.
     pub erased: usize,
     pub status: UploadStatus,
@@ -152,8 +162,51 @@ impl<C: OfficeClient> Uploader<C> {
     }
 
     /// Sends batches until nothing is waiting, the office fails (it is not hammered: the rest
-    /// waits for the next round), or a batch is refused.
+    /// waits for the next round), or a batch is refused; then pulls updates, unless the office
+    /// just failed a batch or a batch waits out its backoff (the pull shares that backoff).
     pub async fn round(&mut self, mode: RoundMode) -> Result<RoundReport, BatchError> {
+        let batches = self.send_batches(mode).await?;
+        let office_failing = matches!(
+            batches.last(),
+            Some(BatchOutcome::WillRetry { .. } | BatchOutcome::NotDue { .. })
+        );
+        let updates = if office_failing {
+            PullOutcome::Skipped
+        } else {
+            let clock = &self.clock;
+            let heartbeat = &self.heartbeat;
+            pull(
+                &mut self.store,
+                &self.office,
+                || clock.now(),
+                mode == RoundMode::Scheduled,
+                || {
+                    if let Some(heartbeat) = heartbeat {
+                        heartbeat.beat();
+                    }
+                },
+            )
+            .await?
+        };
+        let now = self.clock.now();
+        // The config bounds the retention days; a clock so far off that the subtraction does
+        // not fit erases nothing rather than everything.
+        let erased = match now.checked_sub_signed(self.retention) {
+            Some(cutoff) => self.store.erase_personal_data(cutoff, now)?,
+            None => 0,
+        };
+        if erased > 0 {
+            info!(erased, "retention: phone numbers and free text erased");
+        }
+        Ok(RoundReport {
+            batches,
+            updates,
+            erased,
+            status: self.store.upload_status()?,
+        })
+    }
+
+    async fn send_batches(&mut self, mode: RoundMode) -> Result<Vec<BatchOutcome>, BatchError> {
         let mut batches = Vec::new();
         loop {
             self.report_in();
@@ -195,6 +248,7 @@ impl<C: OfficeClient> Uploader<C> {
                     BatchOutcome::Delivered {
                         batch_id: batch.batch_id,
                         concerns: batch.concern_count,
+                        ratings: batch.rating_count,
                         acknowledged,
                         left_pending,
                     }
@@ -203,16 +257,10 @@ impl<C: OfficeClient> Uploader<C> {
                     reason,
                     retry_after,
                 }) => {
-                    let wait = retry_delay(batch.attempts + 1, retry_after, rand::random::<f64>());
-                    // `retry_delay` is bounded, so the sum fits; should it not, try at the next
-                    // round rather than never.
-                    let at = TimeDelta::from_std(wait)
-                        .ok()
-                        .and_then(|wait| now.checked_add_signed(wait))
-                        .unwrap_or(now);
+                    let at = retry_at(now, batch.attempts.saturating_add(1), retry_after);
                     self.store
                         .batch_retry_later(batch.batch_id, &reason, now, at)?;
-                    warn!(batch = %batch.batch_id, %reason, retry_in_s = wait.as_secs(), "batch not delivered");
+                    warn!(batch = %batch.batch_id, %reason, retry_at = %at, "batch not delivered");
                     BatchOutcome::WillRetry {
                         batch_id: batch.batch_id,
                         concerns: batch.concern_count,
@@ -237,20 +285,6 @@ impl<C: OfficeClient> Uploader<C> {
                 break;
             }
         }
-        let now = self.clock.now();
-        // The config bounds the retention days; a clock so far off that the subtraction does
-        // not fit erases nothing rather than everything.
-        let erased = match now.checked_sub_signed(self.retention) {
-            Some(cutoff) => self.store.erase_personal_data(cutoff, now)?,
-            None => 0,
-        };
-        if erased > 0 {
-            info!(erased, "retention: phone numbers and free text erased");
-        }
-        Ok(RoundReport {
-            batches,
-            erased,
-            status: self.store.upload_status()?,
-        })
+        Ok(batches)
     }
 }

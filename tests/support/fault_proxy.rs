@@ -90,6 +90,10 @@ pub enum Mode {
     /// Forward the request and read the office's whole response (so the office has acted on
     /// it), then close the client connection without sending a byte of it.
     DropAfterUpstreamReplied,
+    /// Forward the request and read the office's whole response, then send the client only its
+    /// first `keep` bytes (head and the start of the body) and close the connection: an answer
+    /// cut on the way, after the office acted on the request.
+    CutAfterUpstreamReplied { keep: usize },
     /// Forward the request, read the response, and hold it this long before passing it on. A
     /// client that closes the connection meanwhile (a kiosk that timed out) gets nothing.
     DelayResponse(Duration),
@@ -135,6 +139,13 @@ pub enum Outcome {
     /// Forwarded; the office answered `status`, and the client connection was closed without
     /// a byte of the answer.
     DroppedAfterUpstreamReplied { status: u16 },
+    /// Forwarded; the office answered `status` with `whole` bytes, and the client got the first
+    /// `sent` of them before the connection was closed.
+    CutAfterUpstreamReplied {
+        status: u16,
+        sent: usize,
+        whole: usize,
+    },
     /// Forwarded; the office's answer was held for `delay`. `delivered` is false when the
     /// client had closed the connection by then (or writing to it failed).
     Delayed {
@@ -734,6 +745,20 @@ async fn handle(
             Ok(response) => {
                 let status = response.status;
                 pending.finish(Outcome::DroppedAfterUpstreamReplied { status });
+                false
+            }
+            Err(error) => failed(pending, error),
+        },
+        Mode::CutAfterUpstreamReplied { keep } => match exchange(office, upstream, request).await {
+            Ok(response) => {
+                let sent = (*keep).min(response.raw.len());
+                pending.finish(Outcome::CutAfterUpstreamReplied {
+                    status: response.status,
+                    sent,
+                    whole: response.raw.len(),
+                });
+                let _ = client.write_all(&response.raw[..sent]).await;
+                let _ = client.flush().await;
                 false
             }
             Err(error) => failed(pending, error),
