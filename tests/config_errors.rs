@@ -165,6 +165,27 @@ fn an_unreadable_file() {
     );
 }
 
+#[test]
+fn a_tracking_url_with_the_ticket_number_loads_and_doctor_warns() {
+    let kiosk = TestKiosk::new();
+    kiosk.set_key("tracking_url", "\"https://office.example.org/t/{ticket}\"");
+    let output = kiosk.run(&["doctor"]);
+    assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
+    let report = support::stdout(&output);
+    let line = report
+        .lines()
+        .find(|l| l.contains("tracking url"))
+        .unwrap_or_else(|| panic!("no tracking url line in {report}"));
+    assert!(
+        line.starts_with("WARN") && line.contains("{code}") && line.contains("{ticket}"),
+        "{line}"
+    );
+    // The reference file's {code} passes without a word.
+    let kiosk = TestKiosk::new();
+    let report = support::stdout(&kiosk.run(&["doctor"]));
+    assert!(!report.contains("tracking url"), "{report}");
+}
+
 /// The longest ticket number the reference prefix `A` can produce: the widest sequence a ticket
 /// can carry is a `u32`.
 const LONGEST_TICKET_WITH_PREFIX_A: &str = "A1231-4294967295";
