@@ -347,13 +347,21 @@ fn sigterm_mid_receipt_finishes_the_band_exits_0_and_the_next_start_prints_it() 
                 .collect()
         })
         .collect();
+    let (store, _) = Store::open(&kiosk.data_dir(), local_now()).expect("open the store");
     let expected: Vec<Vec<String>> = tickets
         .iter()
-        .map(|t| vec![format!("https://office.example.org/t/{t}")])
+        .map(|t| {
+            let filed = store.concern_by_ticket(t).expect("read").expect("filed");
+            let codes = filed.concern.details.codes.expect("given at filing");
+            vec![format!(
+                "https://office.example.org/status/{}",
+                codes.tracking
+            )]
+        })
         .collect();
     assert_eq!(
         scanned, expected,
-        "each receipt's QR code names its ticket, in order"
+        "each receipt's QR code carries its own concern's tracking code, in order"
     );
     let status = stop(&mut child, &log);
     assert_eq!(status.code(), Some(0), "log:\n{}", log_text(&log));
