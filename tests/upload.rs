@@ -169,11 +169,22 @@ fn a_backlog_goes_in_batches_of_max_batch_and_arrives_once() {
             .all(|r| r.header("content-encoding") == Some("gzip")
                 && r.header("idempotency-key").is_some())
     );
-    // After the batches, the round asked for what the office did.
+    // After the batches, the round asked for what the office did: the 250 new cases, a page
+    // of at most 100 at a time, each page after the last one's cursor.
+    let pulls: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/updates"))
+        .map(|r| r.path.as_str())
+        .collect();
     assert_eq!(
-        requests.last().map(|r| r.path.as_str()),
-        Some("/v1/updates?after=0")
+        pulls,
+        [
+            "/v1/updates?after=0",
+            "/v1/updates?after=100",
+            "/v1/updates?after=200"
+        ]
     );
+    assert_eq!(bench.uploader.store().updates_cursor().unwrap(), 250);
 }
 
 #[test]
