@@ -1,6 +1,7 @@
 //! What the kiosk prints about concerns, composed as `paper` documents: the resident's receipt
-//! (with its promise line and masked phone), the printer test page, the receipt wording in both
-//! languages, and the reference concern that samples, goldens and config checks print.
+//! (with its promise line and masked phone), the status slip of "Check my concern", the printer
+//! test page, the receipt wording in both languages, and the reference concern that samples,
+//! goldens and config checks print.
 //!
 //! ```text
 //! receipt(concern, config) ─► paper::Document ─► paper::encode / render_raster
@@ -9,6 +10,7 @@
 mod concern_receipt;
 mod mask;
 mod sample;
+mod status_slip;
 mod wording;
 
 #[cfg(test)]
@@ -17,3 +19,4 @@ mod golden_tests;
 pub use concern_receipt::{promise_line, receipt, test_page};
 pub use mask::mask_phone;
 pub use sample::{REFERENCE_FILED_AT, REFERENCE_ID, reference_concern};
+pub use status_slip::{CaseReport, status_slip, updated_line};

@@ -149,6 +149,14 @@ CREATE TABLE ratings (
 );
 CREATE INDEX ratings_by_batch ON ratings (batch_id);
 "#,
+    r#"
+-- A status slip (Check my concern, then Print this): which case, in the resident's language,
+-- and whether they had proved the receipt, so the slip carries the reply only when the screen
+-- showed it. What the case says is read from case_status when it prints.
+ALTER TABLE print_jobs ADD COLUMN slip_ticket TEXT;
+ALTER TABLE print_jobs ADD COLUMN slip_lang TEXT;
+ALTER TABLE print_jobs ADD COLUMN slip_with_reply INTEGER;
+"#,
 ];
 
 impl Store {
