@@ -1,6 +1,8 @@
 //! The receipt printer: its real-time status, the transports that reach it (a serial ESC/POS
-//! printer, or a spool folder for demos), and the print task that drains the persistent queue.
+//! printer, or a spool folder for demos), the print task that drains the persistent queue, and
+//! a case as the status slip (and the screen) tell it.
 
+mod case_report;
 pub mod print_queue;
 pub mod printer_lock;
 mod serial;
@@ -11,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use thiserror::Error;
 
+pub use case_report::case_report;
 pub use serial::SerialPrinter;
 pub use spool::SpoolPrinter;
 

@@ -219,6 +219,26 @@ impl PrintQueue {
                 render_document(&document, &self.config, format!("summary-{date}"))
                     .map_err(|e| e.to_string())
             }
+            JobKind::StatusSlip {
+                ticket,
+                lang,
+                with_reply,
+            } => {
+                let now = self.clock.now();
+                let status = self
+                    .store
+                    .case_status(ticket)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no case {ticket} is in the store"))?;
+                let news_at = self
+                    .store
+                    .last_news_at(&status)
+                    .map_err(|e| e.to_string())?;
+                let report = super::case_report(&status, news_at, *with_reply, now);
+                let document = receipt::status_slip(&report, *lang, &self.config, now);
+                render_document(&document, &self.config, format!("status-{ticket}"))
+                    .map_err(|e| e.to_string())
+            }
             JobKind::TestPage => {
                 let status = self.check_printer();
                 let document =

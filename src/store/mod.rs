@@ -28,6 +28,7 @@ mod case_status;
 mod opening;
 mod print_jobs;
 mod states;
+mod status_lookup;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 mod upload_outbox;

@@ -151,6 +151,14 @@ CREATE INDEX ratings_by_batch ON ratings (batch_id);
 -- A batch may carry ratings, also without concerns.
 ALTER TABLE upload_batches ADD COLUMN rating_count INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- A status slip (Check my concern, then Print this): which case, in the resident's language,
+-- and whether they had proved the receipt, so the slip carries the reply only when the screen
+-- showed it. What the case says is read from case_status when it prints.
+ALTER TABLE print_jobs ADD COLUMN slip_ticket TEXT;
+ALTER TABLE print_jobs ADD COLUMN slip_lang TEXT;
+ALTER TABLE print_jobs ADD COLUMN slip_with_reply INTEGER;
+"#,
 ];
 
 impl Store {

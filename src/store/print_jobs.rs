@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::states::JobState;
 use super::{Store, StoreError};
+use crate::concern::Lang;
 
 /// What a print job prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,13 @@ pub enum JobKind {
     TestPage,
     /// The staff daily summary of one day, made from the store when it prints.
     Summary { date: NaiveDate },
+    /// Where a case stands, for the resident at Check my concern, made from the store when it
+    /// prints; the office's reply only `with_reply` (the resident proved the receipt).
+    StatusSlip {
+        ticket: String,
+        lang: Lang,
+        with_reply: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +104,8 @@ impl Store {
             .conn
             .query_row(
                 &format!(
-                    "SELECT id, kind, concern_id, state, attempts, last_error, summary_date
+                    "SELECT id, kind, concern_id, state, attempts, last_error, summary_date,
+                        slip_ticket, slip_lang, slip_with_reply
                      FROM print_jobs WHERE {condition}"
                 ),
                 values,
@@ -109,19 +118,36 @@ impl Store {
                         r.get::<_, u32>(4)?,
                         r.get::<_, Option<String>>(5)?,
                         r.get::<_, Option<String>>(6)?,
+                        (
+                            r.get::<_, Option<String>>(7)?,
+                            r.get::<_, Option<String>>(8)?,
+                            r.get::<_, Option<bool>>(9)?,
+                        ),
                     ))
                 },
             )
             .optional()?;
-        let Some((id, kind, concern_id, state, attempts, last_error, summary_date)) = row else {
+        let Some((id, kind, concern_id, state, attempts, last_error, summary_date, slip)) = row
+        else {
             return Ok(None);
         };
         let summary_date = summary_date.and_then(|d| d.parse().ok());
-        let kind = match (kind.as_str(), concern_id, summary_date) {
-            ("receipt", Some(concern_id), _) => JobKind::Receipt { concern_id },
-            ("test", _, _) => JobKind::TestPage,
-            ("summary", _, Some(date)) => JobKind::Summary { date },
-            (other, _, _) => {
+        let slip = match slip {
+            (Some(ticket), Some(lang), Some(with_reply)) => {
+                Lang::from_tag(&lang).map(|lang| (ticket, lang, with_reply))
+            }
+            _ => None,
+        };
+        let kind = match (kind.as_str(), concern_id, summary_date, slip) {
+            ("receipt", Some(concern_id), _, _) => JobKind::Receipt { concern_id },
+            ("test", _, _, _) => JobKind::TestPage,
+            ("summary", _, Some(date), _) => JobKind::Summary { date },
+            ("status", _, _, Some((ticket, lang, with_reply))) => JobKind::StatusSlip {
+                ticket,
+                lang,
+                with_reply,
+            },
+            (other, _, _, _) => {
                 return Err(StoreError::Damaged(format!(
                     "print job {id}: kind `{other}`"
                 )));
@@ -234,11 +260,51 @@ fn insert_job(
         JobKind::Receipt { concern_id } => ("receipt", Some(concern_id.clone()), None),
         JobKind::TestPage => ("test", None, None),
         JobKind::Summary { date } => ("summary", None, Some(date.to_string())),
+        JobKind::StatusSlip { .. } => ("status", None, None),
+    };
+    let (slip_ticket, slip_lang, slip_with_reply) = match kind {
+        JobKind::StatusSlip {
+            ticket,
+            lang,
+            with_reply,
+        } => (Some(ticket.as_str()), Some(lang.tag()), Some(*with_reply)),
+        _ => (None, None, None),
     };
     conn.execute(
-        "INSERT INTO print_jobs (kind, concern_id, summary_date, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![kind_code, concern_id, summary_date, now.to_rfc3339()],
+        "INSERT INTO print_jobs (kind, concern_id, summary_date, slip_ticket, slip_lang,
+            slip_with_reply, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![
+            kind_code,
+            concern_id,
+            summary_date,
+            slip_ticket,
+            slip_lang,
+            slip_with_reply,
+            now.to_rfc3339()
+        ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_fixtures::store_with_concerns;
+
+    #[test]
+    fn a_status_slip_job_reads_back_with_its_case_language_and_reply_flag() {
+        let (_dir, store) = store_with_concerns(0);
+        let now = DateTime::parse_from_rfc3339("2026-12-02T10:05:00+08:00").unwrap();
+        for (lang, with_reply) in [(Lang::ZhCn, false), (Lang::En, true)] {
+            let kind = JobKind::StatusSlip {
+                ticket: "B1201-003".into(),
+                lang,
+                with_reply,
+            };
+            let id = store.enqueue_print(&kind, now).unwrap();
+            let job = store.print_job(id).unwrap().unwrap();
+            assert_eq!((job.kind, job.state), (kind, JobState::Pending));
+        }
+    }
 }

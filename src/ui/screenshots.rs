@@ -1,6 +1,7 @@
 //! `concern-kiosk screenshots`: renders every screen, in both languages, to PNG with Slint's
 //! software renderer and no display. Time is simulated, so the idle warning is real: the same
-//! timers as on the kiosk fire, just without waiting a minute.
+//! timers as on the kiosk fire, just without waiting a minute. Check my concern shows sample
+//! cases the office has answered (also what the screen tests look up).
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -9,21 +10,72 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel};
+use uuid::Uuid;
 
 use super::{AppWindow, Controller, Kiosk};
 use crate::app::CommandError;
 use crate::clock::ManualClock;
-use crate::concern::Lang;
+use crate::concern::{Bilingual, CaseState, CheckCode, Colour, Lang, TrackingCode};
 use crate::config::Config;
 use crate::printer::PrinterStatus;
+use crate::protocol::wire::{StatusUpdate, UpdatesPage};
 use crate::store::Store;
 
 /// The reference panel (10.1") and the small one (7").
 pub const DEFAULT_SIZE: (u32, u32) = (1280, 800);
+
+/// The sample answered cases: their tickets (one per screenshot language, as each is rated
+/// once), check code and tracking code.
+pub const SAMPLE_TICKETS: [&str; 2] = ["A1120-003", "A1120-004"];
+pub const SAMPLE_CHECK_CODE: &str = "4821";
+pub const SAMPLE_TRACKING_CODES: [&str; 2] = ["0123456789ABCDEF", "0123456789ABCDEG"];
+/// What the office answered them.
+pub const SAMPLE_REPLY: &str =
+    "物业已经换好了3幢2单元的楼道灯。如果还有问题，请拨打物业电话 0571-8888 0000。";
+
+/// Two repairs the office answered the day before the screenshots' morning, as
+/// `GET /v1/updates` brings them.
+pub fn sample_answered_cases() -> UpdatesPage {
+    let changed_at = DateTime::parse_from_rfc3339("2026-11-25T16:20:00+08:00")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default();
+    let promised_by = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default();
+    let updates = SAMPLE_TICKETS
+        .iter()
+        .zip(SAMPLE_TRACKING_CODES)
+        .zip(1u64..)
+        .map(|((ticket, code), cursor)| StatusUpdate {
+            cursor,
+            concern_id: Uuid::from_u128(
+                0x019a_bf2c_4d00_7000_8000_0000_0000_1000 + u128::from(cursor),
+            ),
+            ticket: (*ticket).into(),
+            category_label: Bilingual {
+                zh: "报修设施".into(),
+                en: "Repairs".into(),
+            },
+            state: CaseState::Answered,
+            colour: Colour::Green,
+            promised_by,
+            due_date: None,
+            reply: Some(SAMPLE_REPLY.into()),
+            rating: None,
+            answered_at: Some(changed_at),
+            changed_at,
+            check_code: CheckCode::parse(SAMPLE_CHECK_CODE),
+            tracking_digest: TrackingCode::parse(code).map(|c| c.digest()),
+        })
+        .collect();
+    UpdatesPage {
+        updates,
+        next_after: SAMPLE_TICKETS.len() as u64,
+        more: false,
+    }
+}
 
 /// A platform with one software-rendered window and a clock that moves only when told.
 struct HeadlessPlatform {
@@ -76,7 +128,10 @@ impl HeadlessKiosk {
         );
         let morning =
             DateTime::parse_from_rfc3339("2026-11-26T10:30:00+08:00").context("the sample time")?;
-        let (store, _) = Store::open(&store_dir.0, morning).context("the sample store")?;
+        let (mut store, _) = Store::open(&store_dir.0, morning).context("the sample store")?;
+        store
+            .apply_updates(&sample_answered_cases(), morning)
+            .context("the sample cases")?;
         let window = AppWindow::new().context("cannot create the kiosk window")?;
         software.set_size(PhysicalSize::new(size.0, size.1));
         let controller = Controller::new(
@@ -255,6 +310,40 @@ pub fn screenshots(config: &Config, out: &Path, size: (u32, u32)) -> Result<(), 
         shot("staff-reprint")?;
         k.invoke_back();
         k.invoke_back();
+        home();
+        let sample = match lang {
+            Lang::ZhCn => SAMPLE_TICKETS[0],
+            Lang::En => SAMPLE_TICKETS[1],
+        };
+        let type_digits = |digits: &str, key: &dyn Fn(slint::SharedString)| {
+            for digit in digits.chars().filter(char::is_ascii_digit) {
+                key(digit.to_string().into());
+            }
+        };
+        k.invoke_open_check();
+        type_digits(sample, &|d| k.invoke_check_digit(d));
+        shot("check")?;
+        k.invoke_look_up();
+        shot("result")?;
+        k.invoke_open_check_code();
+        type_digits("0000", &|d| k.invoke_code_digit(d));
+        k.invoke_code_enter();
+        shot("check-code-wrong")?;
+        type_digits(SAMPLE_CHECK_CODE, &|d| k.invoke_code_digit(d));
+        shot("check-code")?;
+        k.invoke_code_enter();
+        shot("result-reply")?;
+        k.invoke_open_rating();
+        shot("rating")?;
+        k.invoke_rate(1);
+        shot("rated")?;
+        k.invoke_finish();
+        home();
+        k.invoke_open_check();
+        type_digits("1120099", &|d| k.invoke_check_digit(d));
+        k.invoke_look_up();
+        shot("unknown-ticket")?;
+        k.invoke_finish();
     }
     println!(
         "{written} screens at {}x{} in {}",

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, FixedOffset};
 
 use super::staff::PinOutcome;
-use crate::concern::Lang;
+use crate::concern::{Lang, Rating};
 use crate::printer::PrinterStatus;
 use crate::store::UploadStatus;
 
@@ -87,6 +87,25 @@ pub fn phrase_separator(lang: Lang) -> &'static str {
     match lang {
         Lang::ZhCn => "；",
         Lang::En => "; ",
+    }
+}
+
+/// A case's category and the receipt's promise, on one line of the Result screen.
+pub fn about_case(category: &str, promise: &str, lang: Lang) -> String {
+    match lang {
+        Lang::ZhCn => format!("{category}。{promise}"),
+        Lang::En => format!("{category}. {promise}"),
+    }
+}
+
+/// The resident's rating of the answer: thanks right after the tap, then what was given.
+pub fn rating_line(rating: Rating, thanked: bool, lang: Lang) -> String {
+    let label = rating.label();
+    match (lang, thanked) {
+        (Lang::ZhCn, true) => format!("谢谢您的评价：{}", label.zh),
+        (Lang::ZhCn, false) => format!("您的评价：{}", label.zh),
+        (Lang::En, true) => format!("Thank you for your rating: {}", label.en),
+        (Lang::En, false) => format!("Your rating: {}", label.en),
     }
 }
 

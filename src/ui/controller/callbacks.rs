@@ -6,9 +6,10 @@ use slint::{ComponentHandle, SharedString};
 
 use super::Controller;
 use super::journey::{
-    Journey, Keypad, MAX_ADDRESS_DIGITS, MAX_PHONE_DIGITS, MAX_PIN_DIGITS, TICKET_DIGITS,
-    push_digit,
+    Journey, Keypad, MAX_ADDRESS_DIGITS, MAX_CHECK_TICKET_DIGITS, MAX_PHONE_DIGITS, MAX_PIN_DIGITS,
+    TICKET_DIGITS, push_digit,
 };
+use crate::concern::CHECK_CODE_DIGITS;
 use crate::ui::{AppWindow, Kiosk, Screen};
 
 impl Controller {
@@ -132,5 +133,33 @@ impl Controller {
         }));
         kiosk.on_staff_reprint(on(Controller::reprint));
         kiosk.on_staff_upload_now(on(Controller::upload_now));
+
+        kiosk.on_open_check(on(Controller::open_check));
+        kiosk.on_check_digit(on_digit(|j, d| {
+            push_digit(&mut j.check_ticket, d, MAX_CHECK_TICKET_DIGITS)
+        }));
+        kiosk.on_check_delete(on_edit(|j| {
+            j.check_ticket.pop();
+        }));
+        kiosk.on_look_up(on(Controller::look_up));
+        kiosk.on_open_check_code(on(Controller::open_check_code));
+        kiosk.on_code_digit(on_digit(|j, d| {
+            push_digit(&mut j.check_code, d, CHECK_CODE_DIGITS)
+        }));
+        kiosk.on_code_delete(on_edit(|j| {
+            j.check_code.pop();
+        }));
+        kiosk.on_code_enter(on(Controller::enter_code));
+        kiosk.on_open_rating(on(Controller::open_rating));
+        kiosk.on_rate(on_index(Controller::rate));
+        kiosk.on_print_status(on(Controller::print_status));
+        // Not a tap: the controller says whether it took the key, and a whole scan counts as
+        // the resident being there.
+        let weak = self.downgrade();
+        kiosk.on_scanner_key(move |text| {
+            let mut taken = false;
+            weak.with(|c| taken = c.scanner_key(text.as_str()));
+            taken
+        });
     }
 }

@@ -2,9 +2,12 @@
 //! far, which keypad is open, and the staff desk's own entries. No Slint calls and no store:
 //! the controller changes it, the view shows it, and Back is decided here.
 
+use chrono::{DateTime, Utc};
+
 use crate::concern::{Concern, Draft, Lang};
 use crate::config::Config;
-use crate::ui::Screen;
+use crate::store::CaseStatus;
+use crate::ui::{CheckNotice, Screen};
 
 /// Building and unit numbers: three digits cover every estate the kiosk is meant for.
 pub(super) const MAX_ADDRESS_DIGITS: usize = 4;
@@ -16,6 +19,10 @@ pub(super) const MIN_PIN_DIGITS: usize = 4;
 pub(super) const MAX_PIN_DIGITS: usize = 8;
 /// A ticket typed for a reprint: MMDD and the day's number, e.g. 1126042 for A1126-042.
 pub(super) const TICKET_DIGITS: usize = 7;
+/// A ticket typed to check on a concern: MMDD and a number of three digits, or four on the
+/// rare day past 999 concerns (A1201-1001).
+pub(super) const MIN_CHECK_TICKET_DIGITS: usize = 7;
+pub(super) const MAX_CHECK_TICKET_DIGITS: usize = 8;
 
 /// Everything the resident has chosen, and where they are. Back to its default after each
 /// resident, so the next one never sees it.
@@ -41,6 +48,12 @@ pub(super) struct Journey {
     pub(super) reprint: String,
     /// What the last staff action came to.
     pub(super) staff_message: String,
+    /// Check my concern: the ticket's digits typed (after the kiosk's prefix), the check code,
+    /// the kind word shown with them, and what the lookup found.
+    pub(super) check_ticket: String,
+    pub(super) check_code: String,
+    pub(super) check_notice: CheckNotice,
+    pub(super) lookup: Option<Lookup>,
     pub(super) idle_warning: bool,
     pub(super) idle_seconds_left: u32,
 }
@@ -54,6 +67,24 @@ pub(super) enum Keypad {
     Phone,
     /// The staff menu: the ticket number of a receipt to print again.
     Reprint,
+}
+
+/// What looking a case up found.
+#[derive(Clone, PartialEq, Debug)]
+pub(super) enum Lookup {
+    Found {
+        status: CaseStatus,
+        /// When the case last had news (`Store::last_news_at`).
+        news_at: Option<DateTime<Utc>>,
+        /// The receipt is proved (its check code, or its QR code scanned): the reply shows.
+        unlocked: bool,
+        /// The rating was given just now, so the resident is thanked for it.
+        thanked: bool,
+        /// A status slip was queued: once is enough for one look.
+        printed: bool,
+    },
+    /// No case has this number (as typed; empty for a scanned code).
+    Unknown { ticket: String },
 }
 
 /// Where Back leads from the current state.
@@ -81,15 +112,19 @@ impl Journey {
             Screen::Place => Back::To(Screen::Details),
             Screen::Contact => Back::To(Screen::Place),
             Screen::Confirm => Back::To(Screen::Contact),
+            Screen::Check => Back::Home,
+            Screen::Result => Back::To(Screen::Check),
+            Screen::CheckCode | Screen::Rate => Back::To(Screen::Result),
         }
     }
 
     /// Shows `screen` with no keypad over it (a keypad belongs to the screen it was opened on)
-    /// and no earlier filing problem.
+    /// and no earlier filing problem or check notice.
     pub(super) fn go(&mut self, screen: Screen) {
         self.screen = screen;
         self.problem = None;
         self.keypad = None;
+        self.check_notice = CheckNotice::None;
     }
 
     /// The field the address keypad fills now.
@@ -101,14 +136,12 @@ impl Journey {
         }
     }
 
-    /// The typed digits as a ticket number: the kiosk's prefix, MMDD, a dash, the number.
+    /// The reprint's typed digits as a ticket number.
     pub(super) fn reprint_ticket(&self, prefix: &str) -> String {
-        let digits = &self.reprint;
-        match digits.len() {
-            0 => String::new(),
-            n if n <= 4 => format!("{prefix}{digits}"),
-            _ => format!("{prefix}{}-{}", &digits[..4], &digits[4..]),
+        if self.reprint.is_empty() {
+            return String::new();
         }
+        typed_ticket(prefix, &self.reprint)
     }
 
     /// The resident's choices as the core's draft; None before a category is chosen.
@@ -130,6 +163,14 @@ impl Journey {
             phone: self.phone_given.then(|| self.phone.clone()),
             lang,
         })
+    }
+}
+
+/// Typed digits as a ticket number: the kiosk's prefix, MMDD, a dash, the number.
+pub(super) fn typed_ticket(prefix: &str, digits: &str) -> String {
+    match digits.get(..4).zip(digits.get(4..)) {
+        Some((day, number)) if !number.is_empty() => format!("{prefix}{day}-{number}"),
+        _ => format!("{prefix}{digits}"),
     }
 }
 
@@ -181,6 +222,22 @@ mod tests {
         assert_eq!(journey.reprint_ticket("A"), "A1126");
         journey.reprint = "1126042".into();
         assert_eq!(journey.reprint_ticket("A"), "A1126-042");
+        assert_eq!(typed_ticket("A", ""), "A");
+        assert_eq!(typed_ticket("A", "12011001"), "A1201-1001");
+    }
+
+    #[test]
+    fn back_from_an_answer_leads_to_the_number_and_from_there_home() {
+        let mut journey = Journey::default();
+        for (screen, back) in [
+            (Screen::Rate, Back::To(Screen::Result)),
+            (Screen::CheckCode, Back::To(Screen::Result)),
+            (Screen::Result, Back::To(Screen::Check)),
+            (Screen::Check, Back::Home),
+        ] {
+            journey.go(screen);
+            assert_eq!(journey.back(), back, "{screen:?}");
+        }
     }
 
     #[test]

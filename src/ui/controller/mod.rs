@@ -2,11 +2,13 @@
 //! into changes of that state, files the concern through the store, and hands the state to the
 //! view. The .slint files only show what the view sets. Its parts: `journey` (the state and
 //! where Back leads), `view` (drawing it), `callbacks` (the view's taps), `idle` (the timers),
-//! `staff_actions` (the staff menu).
+//! `staff_actions` (the staff menu), `lookup` (Check my concern: the lookup, the scanner, the
+//! check code, the rating and the status slip).
 
 mod callbacks;
 mod idle;
 mod journey;
+mod lookup;
 mod staff_actions;
 mod view;
 
@@ -44,6 +46,8 @@ struct Inner {
     /// What the staff menu shows of the uploads, as last read from the store.
     upload_status: RefCell<Option<Result<UploadStatus, String>>>,
     pin_guard: RefCell<PinGuard>,
+    /// The barcode scanner's keys and the check codes tried.
+    desk: RefCell<lookup::Desk>,
     upload: RefCell<Option<UploadHandle>>,
     view: RefCell<View>,
     timers: Timers,
@@ -98,6 +102,7 @@ impl Controller {
             printer: RefCell::new(None),
             upload_status: RefCell::new(None),
             pin_guard: RefCell::new(PinGuard::default()),
+            desk: RefCell::new(lookup::Desk::default()),
             upload: RefCell::new(None),
             view: RefCell::new(view),
             timers: Timers::default(),

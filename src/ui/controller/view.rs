@@ -8,11 +8,13 @@ use std::rc::Rc;
 use chrono::{DateTime, FixedOffset};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::journey::{Journey, Keypad, MIN_PIN_DIGITS, TICKET_DIGITS};
-use crate::concern::{Concern, Lang, normalise_phone};
+use super::journey::{
+    Journey, Keypad, Lookup, MIN_CHECK_TICKET_DIGITS, MIN_PIN_DIGITS, TICKET_DIGITS, typed_ticket,
+};
+use crate::concern::{CHECK_CODE_DIGITS, Concern, Lang, Rating, normalise_phone};
 use crate::config::Config;
-use crate::printer::PrinterStatus;
-use crate::receipt::promise_line;
+use crate::printer::{PrinterStatus, case_report};
+use crate::receipt::{promise_line, updated_line};
 use crate::store::UploadStatus;
 use crate::ui::{AppWindow, Choice, Kiosk, Screen, Tile, wording};
 
@@ -31,12 +33,24 @@ pub(super) struct Scene<'a> {
 /// was given and which, and why filing failed.
 type ReadBack = (Lang, Option<String>, bool, String, Option<String>);
 
+/// What Check my concern is drawn from: the language, the day (the state's words depend on
+/// it), the ticket and the check code typed, the notice, and what the lookup found.
+type CheckInputs = (
+    Lang,
+    chrono::NaiveDate,
+    String,
+    String,
+    crate::ui::CheckNotice,
+    Option<Lookup>,
+);
+
 /// The view's models (kept, so their rows can change in place) and the inputs each part of
 /// the screen was last drawn from.
 pub(super) struct View {
     categories: Rc<VecModel<Tile>>,
     phrases: Rc<VecModel<Choice>>,
     places: Rc<VecModel<SharedString>>,
+    faces: Rc<VecModel<SharedString>>,
     screen: Drawn<Screen>,
     language: Drawn<Lang>,
     clock: Drawn<String>,
@@ -50,6 +64,7 @@ pub(super) struct View {
     staff_message: Drawn<String>,
     upload: Drawn<(Lang, Result<UploadStatus, String>)>,
     reprint: Drawn<(bool, String)>,
+    check: Drawn<CheckInputs>,
     idle: Drawn<(bool, u32)>,
 }
 
@@ -61,6 +76,7 @@ impl View {
             categories: Rc::new(VecModel::default()),
             phrases: Rc::new(VecModel::default()),
             places: Rc::new(VecModel::default()),
+            faces: Rc::new(VecModel::default()),
             screen: Drawn::default(),
             language: Drawn::default(),
             clock: Drawn::default(),
@@ -74,11 +90,13 @@ impl View {
             staff_message: Drawn::default(),
             upload: Drawn::default(),
             reprint: Drawn::default(),
+            check: Drawn::default(),
             idle: Drawn::default(),
         };
         kiosk.set_categories(ModelRc::from(Rc::clone(&view.categories)));
         kiosk.set_phrases(ModelRc::from(Rc::clone(&view.phrases)));
         kiosk.set_places(ModelRc::from(Rc::clone(&view.places)));
+        kiosk.set_rating_faces(ModelRc::from(Rc::clone(&view.faces)));
         kiosk.set_hotline(config.kiosk.hotline.as_str().into());
         kiosk.set_retention_days(
             i32::try_from(config.retention.days_after_upload).unwrap_or(i32::MAX),
@@ -111,6 +129,12 @@ impl View {
                 &self.places,
                 config.places.iter().map(|p| p.label.get(lang).into()),
             );
+            sync(
+                &self.faces,
+                Rating::ALL
+                    .into_iter()
+                    .map(|r| r.label().get(lang).to_string().into()),
+            );
         });
         self.draw_clock(kiosk, scene);
         self.draw_category(kiosk, scene);
@@ -120,6 +144,7 @@ impl View {
             kiosk.set_printer_status(wording::printer_line(printer, lang).into());
         });
         self.draw_staff(kiosk, scene);
+        self.draw_check(kiosk, scene);
         self.idle
             .update((journey.idle_warning, journey.idle_seconds_left), || {
                 kiosk.set_idle_warning(journey.idle_warning);
@@ -255,6 +280,73 @@ impl View {
                 kiosk.set_reprint_ticket(j.reprint_ticket(&config.kiosk.ticket_prefix).into());
                 kiosk.set_reprint_complete(j.reprint.len() == TICKET_DIGITS);
             });
+    }
+}
+
+impl View {
+    /// Check my concern: the number and code typed, and what the office said of the case.
+    fn draw_check(&mut self, kiosk: &Kiosk, scene: &Scene) {
+        let Scene {
+            config,
+            lang,
+            now,
+            journey: j,
+            ..
+        } = *scene;
+        let inputs = (
+            lang,
+            now.date_naive(),
+            j.check_ticket.clone(),
+            j.check_code.clone(),
+            j.check_notice,
+            j.lookup.clone(),
+        );
+        self.check.update(inputs, || {
+            kiosk.set_check_ticket(
+                typed_ticket(&config.kiosk.ticket_prefix, &j.check_ticket).into(),
+            );
+            kiosk.set_check_ticket_complete(j.check_ticket.len() >= MIN_CHECK_TICKET_DIGITS);
+            kiosk.set_check_code(j.check_code.as_str().into());
+            kiosk.set_check_code_complete(j.check_code.len() == CHECK_CODE_DIGITS);
+            kiosk.set_check_notice(j.check_notice);
+            let (ticket, found) = match &j.lookup {
+                Some(Lookup::Found {
+                    status,
+                    news_at,
+                    unlocked,
+                    thanked,
+                    printed,
+                }) => {
+                    let report = case_report(status, *news_at, *unlocked, now);
+                    let promise = promise_line(report.colour, report.promised_by, config, lang);
+                    kiosk.set_result_state(report.progress.words().get(lang).into());
+                    kiosk.set_result_about(
+                        wording::about_case(report.category.get(lang), &promise, lang).into(),
+                    );
+                    kiosk.set_result_updated(
+                        report
+                            .updated_at
+                            .map(|at| updated_line(at, now.date_naive(), lang))
+                            .unwrap_or_default()
+                            .into(),
+                    );
+                    kiosk.set_result_reply(report.reply.unwrap_or_default().into());
+                    kiosk.set_result_unlocked(*unlocked);
+                    kiosk.set_result_may_rate(*unlocked && status.may_be_rated());
+                    let rating = status
+                        .rating
+                        .filter(|_| *unlocked)
+                        .map(|r| wording::rating_line(r, *thanked, lang));
+                    kiosk.set_result_rating(rating.unwrap_or_default().into());
+                    kiosk.set_result_printed(*printed);
+                    (status.ticket.as_str(), true)
+                }
+                Some(Lookup::Unknown { ticket }) => (ticket.as_str(), false),
+                None => ("", false),
+            };
+            kiosk.set_result_ticket(ticket.into());
+            kiosk.set_result_found(found);
+        });
     }
 }
 
