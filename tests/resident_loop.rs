@@ -61,8 +61,7 @@ fn pulled(report: &RoundReport) -> usize {
 }
 
 #[test]
-fn the_answer_comes_back_to_the_kiosk_is_read_with_the_check_code_and_an_unhappy_rating_reopens_it()
- {
+fn an_answer_read_with_the_check_code_and_rated_unhappy_reopens_the_case() {
     let office_dir = tempfile::tempdir().unwrap();
     let (office, office_addr, _office_runtime) = start_office(office_dir.path());
     let proxy = FaultProxy::start(office_addr).unwrap();
@@ -96,14 +95,25 @@ fn the_answer_comes_back_to_the_kiosk_is_read_with_the_check_code_and_an_unhappy
     let mut round = |mode| kiosk_runtime.block_on(uploader.round(mode)).unwrap();
     let first = round(RoundMode::Scheduled);
     assert!(
-        matches!(first.batches[..], [BatchOutcome::Delivered { acknowledged: 1, .. }]),
+        matches!(
+            first.batches[..],
+            [BatchOutcome::Delivered {
+                acknowledged: 1,
+                ..
+            }]
+        ),
         "{first:?}"
     );
-    assert_eq!(office.case(&id).unwrap().unwrap().case.state, CaseState::New);
+    assert_eq!(
+        office.case(&id).unwrap().unwrap().case.state,
+        CaseState::New
+    );
 
     // The council takes it on, hands it to the property company, which answers.
     let now = office.now();
-    office.act(&id, Action::Accept, "council-li", "", now).unwrap();
+    office
+        .act(&id, Action::Accept, "council-li", "", now)
+        .unwrap();
     let assign = Action::Assign {
         handler: "wuye".into(),
     };
@@ -163,8 +173,8 @@ fn the_answer_comes_back_to_the_kiosk_is_read_with_the_check_code_and_an_unhappy
         .unwrap();
     let config = s.kiosk.load_config();
     let (store, _) = Store::open(&config.kiosk.data_dir, clock.now()).unwrap();
-    let mut queue = PrintQueue::new(store, open_printer(&config), config, lock, clock.clone())
-        .unwrap();
+    let mut queue =
+        PrintQueue::new(store, open_printer(&config), config, lock, clock.clone()).unwrap();
     assert_eq!(queue.drain().unwrap(), DrainOutcome::Empty);
     // The concern's receipt (queued at filing) and then the slip.
     let printouts = printer
