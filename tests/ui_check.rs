@@ -12,8 +12,6 @@ use concern_kiosk::receipt::promise_line;
 use concern_kiosk::ui::screenshots::{
     SAMPLE_CHECK_CODE, SAMPLE_REPLY, SAMPLE_TICKETS, SAMPLE_TRACKING_CODES, sample_answered_cases,
 };
-use slint::platform::{Key, WindowEvent};
-use slint::{ComponentHandle, SharedString};
 use support::kiosk_screen::{KioskScreen, open_screen, start};
 
 /// The kiosk with the office's answers to the sample cases already arrived.
@@ -25,30 +23,11 @@ fn open_with_answers() -> KioskScreen {
     s
 }
 
-fn type_digits(s: &KioskScreen, digits: &str) {
-    for digit in digits.chars().filter(char::is_ascii_digit) {
-        s.tap(&digit.to_string());
-    }
-}
-
 /// Home → Check my concern → the ticket's digits → Look up.
 fn look_up(s: &KioskScreen, ticket: &str) {
     s.tap("查询办理进度");
-    type_digits(s, ticket);
+    s.type_digits(ticket);
     s.tap("查询");
-}
-
-/// What a USB barcode scanner sends: one key press and release per character, then Return.
-fn scan(s: &KioskScreen, text: &str) {
-    let window = s.window.window();
-    let keys = text
-        .chars()
-        .map(SharedString::from)
-        .chain([SharedString::from(Key::Return)]);
-    for key in keys {
-        window.dispatch_event(WindowEvent::KeyPressed { text: key.clone() });
-        window.dispatch_event(WindowEvent::KeyReleased { text: key });
-    }
 }
 
 /// The ticket number the Check screen shows (its label is "编号").
@@ -71,9 +50,9 @@ fn a_concern_filed_here_is_received_with_its_promise_and_no_reply() {
 
     s.tap("查询办理进度");
     assert_eq!(typed_ticket(&s), "A", "the kiosk's prefix is there already");
-    type_digits(&s, "1126");
+    s.type_digits("1126");
     assert_eq!(typed_ticket(&s), "A1126");
-    type_digits(&s, "001");
+    s.type_digits("001");
     assert_eq!(typed_ticket(&s), "A1126-001");
     s.tap("查询");
     assert!(s.shows("收到了"));
@@ -102,11 +81,11 @@ fn the_reply_shows_only_with_the_check_code_and_one_tap_rates_it() {
     assert!(!s.shows("评价"));
 
     s.tap("输入查询码");
-    type_digits(&s, "0000");
+    s.type_digits("0000");
     s.tap("看答复");
     assert!(s.shows("查询码不对，请再看一下回执。"));
     assert!(!s.shows(SAMPLE_REPLY));
-    type_digits(&s, SAMPLE_CHECK_CODE);
+    s.type_digits(SAMPLE_CHECK_CODE);
     s.tap("看答复");
     assert!(s.shows(SAMPLE_REPLY));
 
@@ -124,7 +103,7 @@ fn the_reply_shows_only_with_the_check_code_and_one_tap_rates_it() {
     s.tap("完成");
     look_up(&s, SAMPLE_TICKETS[0]);
     s.tap("输入查询码");
-    type_digits(&s, SAMPLE_CHECK_CODE);
+    s.type_digits(SAMPLE_CHECK_CODE);
     s.tap("看答复");
     assert!(s.shows("您的评价：不满意"));
     assert!(!s.shows("评价"));
@@ -136,14 +115,14 @@ fn five_wrong_check_codes_lock_the_ticket_even_against_the_right_one() {
     look_up(&s, SAMPLE_TICKETS[0]);
     s.tap("输入查询码");
     for _ in 0..4 {
-        type_digits(&s, "1111");
+        s.type_digits("1111");
         s.tap("看答复");
         assert!(s.shows("查询码不对，请再看一下回执。"));
     }
-    type_digits(&s, "1111");
+    s.type_digits("1111");
     s.tap("看答复");
     assert!(s.shows("输错太多次了，请找工作人员帮忙。"));
-    type_digits(&s, SAMPLE_CHECK_CODE);
+    s.type_digits(SAMPLE_CHECK_CODE);
     s.tap("看答复");
     assert!(s.shows("输错太多次了，请找工作人员帮忙。"));
     assert!(!s.shows(SAMPLE_REPLY));
@@ -153,10 +132,10 @@ fn five_wrong_check_codes_lock_the_ticket_even_against_the_right_one() {
 fn a_scanned_receipt_opens_its_case_with_the_reply_from_home() {
     let s = open_with_answers();
     assert!(s.shows("查询办理进度"), "Home");
-    scan(
-        &s,
-        &format!("http://127.0.0.1:8470/status/{}", SAMPLE_TRACKING_CODES[1]),
-    );
+    s.scan(&format!(
+        "http://127.0.0.1:8470/status/{}",
+        SAMPLE_TRACKING_CODES[1]
+    ));
     assert!(s.shows(SAMPLE_TICKETS[1]), "the header names the ticket");
     assert!(s.shows(SAMPLE_REPLY), "the scan proves the receipt");
     assert!(s.shows("评价"));
@@ -165,21 +144,21 @@ fn a_scanned_receipt_opens_its_case_with_the_reply_from_home() {
 #[test]
 fn a_scan_that_is_no_receipt_gets_a_kind_word_and_the_next_good_scan_works() {
     let s = open_with_answers();
-    scan(&s, "6901234567892");
+    s.scan("6901234567892");
     assert!(s.shows("这不是回执的二维码，请输入编号。"));
     assert!(s.shows("我要反映问题"), "still Home");
     // A stuck key: far more than any receipt's code, thrown away as a whole.
-    scan(&s, &"7".repeat(5000));
+    s.scan(&"7".repeat(5000));
     assert!(s.shows("这不是回执的二维码，请输入编号。"));
     assert!(s.shows("我要反映问题"));
 
     s.tap("查询办理进度");
-    scan(&s, "hello");
+    s.scan("hello");
     assert!(
         s.shows("这不是回执的二维码，请输入编号。"),
         "on the Check screen too"
     );
-    scan(&s, SAMPLE_TRACKING_CODES[0]);
+    s.scan(SAMPLE_TRACKING_CODES[0]);
     assert!(s.shows(SAMPLE_REPLY));
 }
 
@@ -187,7 +166,7 @@ fn a_scan_that_is_no_receipt_gets_a_kind_word_and_the_next_good_scan_works() {
 fn an_unknown_number_is_answered_kindly_with_the_hotline() {
     let s = open_with_answers();
     s.tap("查询办理进度");
-    type_digits(&s, "11201001");
+    s.type_digits("11201001");
     assert_eq!(typed_ticket(&s), "A1120-1001", "a fourth sequence digit");
     s.tap("查询");
     assert!(s.shows("没有找到这个号码，请拨打 0571-0000 0000。"));
@@ -202,7 +181,7 @@ fn an_unknown_number_is_answered_kindly_with_the_hotline() {
 #[test]
 fn the_answer_goes_back_home_by_itself() {
     let s = open_with_answers();
-    scan(&s, SAMPLE_TRACKING_CODES[0]);
+    s.scan(SAMPLE_TRACKING_CODES[0]);
     assert!(s.shows(SAMPLE_REPLY));
     i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(61));
     assert!(s.shows("我还需要时间"));

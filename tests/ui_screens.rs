@@ -181,7 +181,7 @@ fn screenshots_writes_every_screen_in_both_languages() {
             "{expected} in {names:?}"
         );
     }
-    assert_eq!(names.len(), 30);
+    assert_eq!(names.len(), 46);
     // A real 800x480 PNG, not an empty file.
     let png = std::fs::read(out.join("zh-CN-01-home.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");

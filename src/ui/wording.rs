@@ -104,7 +104,7 @@ pub fn rating_line(rating: Rating, thanked: bool, lang: Lang) -> String {
     match (lang, thanked) {
         (Lang::ZhCn, true) => format!("谢谢您的评价：{}", label.zh),
         (Lang::ZhCn, false) => format!("您的评价：{}", label.zh),
-        (Lang::En, true) => format!("Thank you for your rating: {}", label.en),
+        (Lang::En, true) => format!("Thank you: {}", label.en),
         (Lang::En, false) => format!("Your rating: {}", label.en),
     }
 }

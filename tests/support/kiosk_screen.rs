@@ -1,6 +1,6 @@
 //! The kiosk's touch screen for headless tests: the real window on Slint's testing backend with
-//! mock time, a real store in a temporary folder, and taps on elements found by their
-//! accessible label and role, as a screen reader would find them.
+//! mock time, a real store in a temporary folder, taps on elements found by their accessible
+//! label and role, as a screen reader would find them, and a USB barcode scanner's keys.
 
 use std::sync::Arc;
 
@@ -10,8 +10,8 @@ use concern_kiosk::config::Config;
 use concern_kiosk::store::Store;
 use concern_kiosk::ui::{AppWindow, Controller};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use slint::platform::PointerEventButton;
-use slint::{ComponentHandle, PhysicalSize};
+use slint::platform::{Key, PointerEventButton, WindowEvent};
+use slint::{ComponentHandle, PhysicalSize, SharedString};
 
 use super::TestKiosk;
 
@@ -77,6 +77,26 @@ impl KioskScreen {
     pub fn tap(&self, label: &str) {
         self.button(label)
             .mock_single_click(PointerEventButton::Left);
+    }
+
+    /// Taps each digit of `text` on the keypad shown (other characters are skipped).
+    pub fn type_digits(&self, text: &str) {
+        for digit in text.chars().filter(char::is_ascii_digit) {
+            self.tap(&digit.to_string());
+        }
+    }
+
+    /// What a USB barcode scanner sends: a key press and release per character, then Return.
+    pub fn scan(&self, text: &str) {
+        let window = self.window.window();
+        let keys = text
+            .chars()
+            .map(SharedString::from)
+            .chain([SharedString::from(Key::Return)]);
+        for key in keys {
+            window.dispatch_event(WindowEvent::KeyPressed { text: key.clone() });
+            window.dispatch_event(WindowEvent::KeyReleased { text: key });
+        }
     }
 
     pub fn shows(&self, label: &str) -> bool {
