@@ -106,7 +106,7 @@ impl Browser {
             ))
             .await
             .unwrap_or_else(|e| panic!("set the page load timeout: {e}"));
-        browser.fit_viewport().await;
+        browser.set_viewport(WINDOW).await;
         eprintln!(
             "browser: chromedriver answered in {driver_ready:?}, Chromium was ready {:?} later",
             started.elapsed() - driver_ready
@@ -114,10 +114,10 @@ impl Browser {
         browser
     }
 
-    /// Grows the window by its frame, so that the viewport is [`WINDOW`]: even headless,
+    /// Sizes the window so that the viewport is `wanted` (CSS pixels): even headless,
     /// Chromium's `--window-size` is the outer size, and its frame's height is the browser's to
-    /// choose.
-    async fn fit_viewport(&self) {
+    /// choose. Pages open in [`WINDOW`]; a phone-sized page asks for its own.
+    pub async fn set_viewport(&self, wanted: (u32, u32)) {
         let viewport = self.viewport().await;
         let (outer_width, outer_height) = self
             .client
@@ -129,14 +129,14 @@ impl Browser {
         };
         self.client
             .set_window_size(
-                grown(outer_width, viewport.0, WINDOW.0),
-                grown(outer_height, viewport.1, WINDOW.1),
+                grown(outer_width, viewport.0, wanted.0),
+                grown(outer_height, viewport.1, wanted.1),
             )
             .await
             .unwrap_or_else(|e| panic!("resize the window: {e}"));
         let fitted = self.viewport().await;
         assert_eq!(
-            fitted, WINDOW,
+            fitted, wanted,
             "the viewport was {viewport:?} in a {outer_width}x{outer_height} window, and is \
              {fitted:?} after growing the window by the difference"
         );
