@@ -9,6 +9,33 @@ use super::mask::mask_phone;
 use super::wording::Wording;
 use crate::paper::{Document, Style, TextSize};
 
+/// The top of everything a resident takes away: the community's name, what the paper is, and
+/// the ticket number as large as the paper allows.
+pub(super) fn ticket_heading(config: &Config, lang: Lang, title: &str, ticket: &str) -> Document {
+    let words = Wording::of(lang);
+    let centred = Style::NORMAL.centred();
+    let mut doc = Document::new(config.printer.width_dots);
+    let community = config.kiosk.community.get(lang);
+    // Double size when the name fits one line (a Chinese name does); a long English name stays
+    // on one line at double height rather than take two.
+    let community_size = if doc.fits_on_one_line(community, TextSize::Double) {
+        TextSize::Double
+    } else {
+        TextSize::DoubleHeight
+    };
+    doc.text(community, Style::sized(community_size).bold().centred())
+        .text(title, centred)
+        .separator();
+    let ticket_size = if doc.fits_on_one_line(ticket, TextSize::Ticket) {
+        TextSize::Ticket
+    } else {
+        TextSize::TicketNarrow
+    };
+    doc.text(words.your_number, centred)
+        .text(ticket, Style::sized(ticket_size).bold().centred());
+    doc
+}
+
 /// The receipt a resident takes away: who it is from, their ticket number (large) with its
 /// check code, what they said and where, the council's promise with its date, a QR code to
 /// follow it (when the config has a tracking URL), the hotline and what happens to their data.
@@ -19,27 +46,7 @@ pub fn receipt(concern: &Concern, config: &Config) -> Document {
     let lang = details.lang;
     let words = Wording::of(lang);
     let centred = Style::NORMAL.centred();
-    let mut doc = Document::new(config.printer.width_dots);
-
-    let community = config.kiosk.community.get(lang);
-    // Double size when the name fits one line (a Chinese name does); a long English name stays
-    // on one line at double height rather than take two.
-    let community_size = if doc.fits_on_one_line(community, TextSize::Double) {
-        TextSize::Double
-    } else {
-        TextSize::DoubleHeight
-    };
-    doc.text(community, Style::sized(community_size).bold().centred())
-        .text(words.title, centred)
-        .separator();
-
-    let ticket_size = if doc.fits_on_one_line(&concern.ticket, TextSize::Ticket) {
-        TextSize::Ticket
-    } else {
-        TextSize::TicketNarrow
-    };
-    doc.text(words.your_number, centred)
-        .text(&concern.ticket, Style::sized(ticket_size).bold().centred());
+    let mut doc = ticket_heading(config, lang, words.title, &concern.ticket);
     if let Some(codes) = &details.codes {
         // Large enough to read and type on the kiosk's keypad without glasses: it is what
         // opens the office's answer for a resident without a phone.

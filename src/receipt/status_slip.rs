@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 
-use super::concern_receipt::promise_line;
+use super::concern_receipt::{promise_line, ticket_heading};
 use super::wording::Wording;
 use crate::concern::{Bilingual, Colour, Lang, ResidentProgress};
 use crate::config::Config;
@@ -83,24 +83,8 @@ pub fn status_slip(
     let receipt_words = Wording::of(lang);
     let words = SlipWording::of(lang);
     let centred = Style::NORMAL.centred();
-    let mut doc = Document::new(config.printer.width_dots);
-    let community = config.kiosk.community.get(lang);
-    let community_size = if doc.fits_on_one_line(community, TextSize::Double) {
-        TextSize::Double
-    } else {
-        TextSize::DoubleHeight
-    };
-    doc.text(community, Style::sized(community_size).bold().centred())
-        .text(words.title, centred)
-        .separator();
-    let ticket_size = if doc.fits_on_one_line(&report.ticket, TextSize::Ticket) {
-        TextSize::Ticket
-    } else {
-        TextSize::TicketNarrow
-    };
-    doc.text(receipt_words.your_number, centred)
-        .text(&report.ticket, Style::sized(ticket_size).bold().centred())
-        .separator()
+    let mut doc = ticket_heading(config, lang, words.title, &report.ticket);
+    doc.separator()
         .text(
             &format!("{}{}", receipt_words.category, report.category.get(lang)),
             Style::NORMAL,
