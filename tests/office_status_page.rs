@@ -13,9 +13,8 @@ use std::path::PathBuf;
 
 use browser::Browser;
 use concern_kiosk::concern::TrackingCode;
-use concern_kiosk::office::cases::Action;
 use concern_kiosk::office::{Office, TokenTable, serve};
-use office_support::{KIOSK_A, TOKEN_A, TOKENS_FILE, batch, client, noise_concern};
+use office_support::{KIOSK_A, TOKEN_A, TOKENS_FILE, answer_case, batch, client, noise_concern};
 
 const REPLY: &str = "物业已经和装修队说好，晚上八点以后不再施工。";
 
@@ -38,16 +37,7 @@ async fn answered_office(dir: &std::path::Path) -> (SocketAddr, TrackingCode) {
         .await
         .unwrap();
     assert!(sent.status().is_success(), "{}", sent.status());
-    let now = office.now();
-    let assign = Action::Assign {
-        handler: "wuye".into(),
-    };
-    let answer = Action::Answer {
-        reply: REPLY.into(),
-    };
-    for (action, actor) in [(Action::Accept, "li"), (assign, "li"), (answer, "wuye")] {
-        office.act(&id, action, actor, "", now).unwrap();
-    }
+    answer_case(&office, &id, REPLY);
     (addr, code)
 }
 

@@ -9,12 +9,11 @@ mod office_support;
 
 use chrono::DateTime;
 use concern_kiosk::concern::{CaseState, Rating};
-use concern_kiosk::office::cases::Action;
 use concern_kiosk::office::{Office, Role, TokenTable, serve};
 use concern_kiosk::protocol::wire::{Batch, UpdatesPage, WireRating};
 use office_support::{
-    KIOSK_A, KIOSK_B, STAFF_TOKEN, TOKEN_A, TOKEN_B, TOKENS_FILE, batch, client, error_text,
-    neighbour_concern, noise_concern,
+    KIOSK_A, KIOSK_B, STAFF_TOKEN, TOKEN_A, TOKEN_B, TOKENS_FILE, answer_case, batch, client,
+    error_text, neighbour_concern, noise_concern,
 };
 
 const PASSWORD: &str = "a long enough password";
@@ -101,16 +100,7 @@ async fn every_kiosk_hears_of_every_case_in_order_and_a_page_asked_again_is_the_
 
     // The office answers the first complaint: only it comes after the cursor, as it stands now.
     let id = noise.id.to_string();
-    let now = bench.office.now();
-    let assign = Action::Assign {
-        handler: "wuye".into(),
-    };
-    let answer = Action::Answer {
-        reply: REPLY.into(),
-    };
-    for (action, actor) in [(Action::Accept, "li"), (assign, "li"), (answer, "wuye")] {
-        bench.office.act(&id, action, actor, "", now).unwrap();
-    }
+    answer_case(&bench.office, &id, REPLY);
     let second = bench.page(first.next_after).await;
     assert_eq!(second.updates.len(), 1, "{second:?}");
     let answered = &second.updates[0];
@@ -157,16 +147,7 @@ async fn an_unhappy_rating_sends_the_case_back_once_and_the_board_counts_it() {
     bench
         .upload(TOKEN_A, batch(KIOSK_A, vec![noise.clone()]))
         .await;
-    let now = bench.office.now();
-    let assign = Action::Assign {
-        handler: "wuye".into(),
-    };
-    let answer = Action::Answer {
-        reply: REPLY.into(),
-    };
-    for (action, actor) in [(Action::Accept, "li"), (assign, "li"), (answer, "wuye")] {
-        bench.office.act(&id, action, actor, "", now).unwrap();
-    }
+    answer_case(&bench.office, &id, REPLY);
 
     // Rated at another kiosk: unhappy, then (a second resident's tap) happy.
     let rated_at = DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap();

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, NaiveDate};
 use concern_kiosk::concern::{Bilingual, CheckCode, Colour, Lang, ListKind, TrackingCode};
+use concern_kiosk::office::cases::Action;
 use concern_kiosk::office::{Office, TokenTable, serve};
 use concern_kiosk::protocol::wire::{Batch, BatchReply, ErrorReply, SCHEMA, WireConcern};
 use flate2::Compression;
@@ -200,6 +201,20 @@ pub fn batch(kiosk_id: &str, concerns: Vec<WireConcern>) -> Batch {
         sent_at: DateTime::parse_from_rfc3339("2026-11-26T17:30:00+08:00").unwrap(),
         concerns,
         ratings: Vec::new(),
+    }
+}
+
+/// The council accepts the case and assigns it to the property company, which answers `reply`.
+pub fn answer_case(office: &Office, id: &str, reply: &str) {
+    let now = office.now();
+    let assign = Action::Assign {
+        handler: "wuye".into(),
+    };
+    let answer = Action::Answer {
+        reply: reply.into(),
+    };
+    for (action, actor) in [(Action::Accept, "li"), (assign, "li"), (answer, "wuye")] {
+        office.act(id, action, actor, "", now).unwrap();
     }
 }
 
