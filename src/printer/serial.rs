@@ -109,6 +109,39 @@ pub struct SerialPrinter {
     status_query: StatusQuery,
     timeouts: Timeouts,
     port: Option<TTYPort>,
+    open_failures: OpenFailures,
+}
+
+/// A port that stays unopenable is mentioned again after this many more failed attempts: an
+/// hour at the print queue's 2 s retry. Warning on every attempt filled the journal's cap over
+/// a weekend with the printer unplugged, pushing out what a maintainer needs to read.
+const OPEN_FAILURE_REMINDER: u32 = 1800;
+
+/// The failed attempts to open the port since it last opened, so that an unplugged printer is
+/// logged when it goes, when the reason changes, now and then while it stays gone, and when it
+/// comes back, instead of every two seconds.
+#[derive(Debug, Default)]
+struct OpenFailures {
+    attempts: u32,
+    last_error: String,
+}
+
+impl OpenFailures {
+    /// Counts a failure; whether it deserves a warning.
+    fn failed(&mut self, error: &str) -> bool {
+        self.attempts = self.attempts.saturating_add(1);
+        let changed = self.last_error != error;
+        if changed {
+            self.last_error = error.to_string();
+        }
+        changed || self.attempts % OPEN_FAILURE_REMINDER == 0
+    }
+
+    /// The port opened: how many attempts had failed before.
+    fn opened(&mut self) -> u32 {
+        self.last_error.clear();
+        std::mem::take(&mut self.attempts)
+    }
 }
 
 impl SerialPrinter {
@@ -123,6 +156,7 @@ impl SerialPrinter {
                 stall: Duration::from_secs(u64::from(settings.stall_timeout_seconds)),
             },
             port: None,
+            open_failures: OpenFailures::default(),
         }
     }
 
@@ -147,11 +181,25 @@ impl SerialPrinter {
                 .open_native()
             {
                 Ok(port) => {
-                    info!(port = %self.path.display(), baud = self.baud, "printer port open");
+                    let failed_attempts = self.open_failures.opened();
+                    info!(
+                        port = %self.path.display(),
+                        baud = self.baud,
+                        failed_attempts,
+                        "printer port open"
+                    );
                     self.port = Some(port);
                 }
                 Err(e) => {
-                    warn!(port = %self.path.display(), error = %e, "cannot open the printer port");
+                    let error = e.to_string();
+                    if self.open_failures.failed(&error) {
+                        warn!(
+                            port = %self.path.display(),
+                            error,
+                            attempts = self.open_failures.attempts,
+                            "cannot open the printer port (trying again every few seconds)"
+                        );
+                    }
                     return None;
                 }
             }
@@ -268,6 +316,60 @@ impl PrinterPort for SerialPrinter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts the warnings logged while it is the default subscriber.
+    #[derive(Clone, Default)]
+    struct WarningCounter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarningCounter {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if *event.metadata().level() == tracing::Level::WARN {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unplugged_printer_is_logged_once_not_at_every_retry() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let counter = WarningCounter::default();
+        let subscriber = tracing_subscriber::registry().with(counter.clone());
+        let dir = tempfile::tempdir().expect("a folder");
+        let config = crate::config::Config::demo().expect("the demo config");
+        let mut printer = SerialPrinter::new(&dir.path().join("no-printer"), &config.printer);
+        tracing::subscriber::with_default(subscriber, || {
+            // Ten minutes of the print queue's retries with the cable out.
+            for _ in 0..300 {
+                assert!(printer.port().is_none());
+            }
+        });
+        let warnings = counter.0.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(warnings, 1, "warnings for 300 failed attempts");
+    }
+
+    #[test]
+    fn a_printer_gone_for_long_is_mentioned_again_now_and_then() {
+        let mut failures = OpenFailures::default();
+        // A weekend at one attempt every 2 s.
+        let warnings = (0..86_400)
+            .filter(|_| failures.failed("No such file or directory"))
+            .count();
+        // The first, then once an hour for 48 hours.
+        assert_eq!(warnings, 1 + 48);
+        assert!(
+            failures.failed("Permission denied"),
+            "a new reason is always told"
+        );
+        assert_eq!(failures.opened(), 86_401);
+        assert!(
+            failures.failed("No such file or directory"),
+            "and a new outage"
+        );
+    }
 
     #[test]
     fn status_requests_are_exactly_three_bytes() {
