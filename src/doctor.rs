@@ -11,6 +11,7 @@ use chrono::{DateTime, Datelike, FixedOffset};
 use crate::app::{CommandError, Settings};
 use crate::clock::local_now;
 use crate::config::{Config, tracking_url_warning};
+use crate::display;
 use crate::printer::open_printer;
 use crate::printer::printer_lock::PrinterLock;
 use crate::store::Store;
@@ -113,7 +114,27 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
         Err(e) => checks.push(Check::new("database", Err(e.to_string()))),
     }
     checks.push(Check::new("printer", check_printer(config)));
+    checks.push(check_display());
     checks
+}
+
+/// The DRM/KMS output the full-screen kiosk draws on. A desktop build opens a window instead,
+/// so there a missing display is only worth a mention.
+fn check_display() -> Check {
+    let outputs = display::drm_outputs(Path::new(display::SYS_CLASS_DRM));
+    let requested = std::env::var(display::OUTPUT_VARIABLE).ok();
+    let described = display::describe(&outputs, requested.as_deref());
+    if cfg!(feature = "kiosk-linuxkms") {
+        Check::new("display", described)
+    } else {
+        let line = described.unwrap_or_else(|e| e);
+        Check::new(
+            "display",
+            Ok(format!(
+                "a desktop window (this build has no full-screen display); {line}"
+            )),
+        )
+    }
 }
 
 fn check_data_folder(dir: &Path) -> Result<String, String> {

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod concern;
 pub mod config;
 pub mod demo;
+pub mod display;
 pub mod doctor;
 pub mod export;
 #[cfg(test)]

@@ -19,6 +19,7 @@ use slint::ComponentHandle;
 
 use crate::app::{CommandError, Settings};
 use crate::clock::{Clock, SystemClock};
+use crate::display;
 use crate::health::{self, Heartbeat, Task};
 use crate::printer::PrinterStatus;
 use crate::supervisor::{ShutdownSignals, Supervisor};
@@ -35,6 +36,7 @@ pub fn run(settings: &Settings) -> Result<(), CommandError> {
     let config = settings.config.clone();
     let (store, _) = settings.open_store()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    log_display();
     // Slint's error says why (no display, no DRM device…); keep it in the one line staff see.
     let window =
         AppWindow::new().map_err(|e| anyhow::anyhow!("cannot open the kiosk window: {e}"))?;
@@ -53,14 +55,28 @@ pub fn run(settings: &Settings) -> Result<(), CommandError> {
     );
     controller.set_upload(supervisor.upload_handle());
     controller.attach();
-    let _ui_liveness =
-        report_ui_liveness(&window, supervisor.register(Task::UiLoop, UI_SILENCE_LIMIT));
+    let _ui_liveness = report_ui_liveness(supervisor.register(Task::UiLoop, UI_SILENCE_LIMIT));
+    notify_ready_after_first_frame(&window);
     let ran = window.run();
     drop(controller);
     supervisor.stop();
     signals.close();
     ran.map_err(|e| anyhow::anyhow!("the kiosk window failed: {e}"))?;
     Ok(())
+}
+
+/// Which screen the full-screen backend will draw on, so a black screen can be explained from
+/// the journal (a desktop window needs no such line).
+fn log_display() {
+    if !std::env::var("SLINT_BACKEND").is_ok_and(|backend| backend.starts_with("linuxkms")) {
+        return;
+    }
+    let outputs = display::drm_outputs(std::path::Path::new(display::SYS_CLASS_DRM));
+    let requested = std::env::var(display::OUTPUT_VARIABLE).ok();
+    match display::describe(&outputs, requested.as_deref()) {
+        Ok(line) => tracing::info!(display = %line, "full-screen display"),
+        Err(problem) => tracing::warn!(%problem, "full-screen display"),
+    }
 }
 
 /// Ends the event loop from the signal thread (a request that arrives before it runs waits in
@@ -88,19 +104,27 @@ fn show_printer_status(status: PrinterStatus) {
 /// thread stuck in a call stops it.
 const UI_REPORT_EVERY: Duration = Duration::from_secs(1);
 
-/// Reports the UI loop in every second, and tells systemd READY at the first report that finds
-/// the window shown: the loop has then turned at least once with the window up, which is when
-/// its first frame is drawn (the software renderer offers no frame callback to wait for).
-fn report_ui_liveness(window: &AppWindow, heartbeat: Heartbeat) -> slint::Timer {
+/// Reports the UI loop in every second.
+fn report_ui_liveness(heartbeat: Heartbeat) -> slint::Timer {
     let timer = slint::Timer::default();
-    let window = window.as_weak();
-    let mut ready_sent = false;
     timer.start(slint::TimerMode::Repeated, UI_REPORT_EVERY, move || {
         heartbeat.beat();
-        if !ready_sent && window.upgrade().is_some_and(|w| w.window().is_visible()) {
-            ready_sent = true;
-            health::notify_ready();
-        }
     });
     timer
+}
+
+/// Tells systemd READY once the first frame is drawn. Each turn of the event loop fires the
+/// due timers and then draws what changed (the software renderer offers no frame callback), so
+/// a zero-delay timer fires in the first turn, before its frame, and one started from it fires
+/// in the second turn, after it. Waiting for the first heartbeat instead held READY back a
+/// whole second, every boot.
+fn notify_ready_after_first_frame(window: &AppWindow) {
+    let window = window.as_weak();
+    slint::Timer::single_shot(Duration::ZERO, move || {
+        slint::Timer::single_shot(Duration::ZERO, move || {
+            if window.upgrade().is_some_and(|w| w.window().is_visible()) {
+                health::notify_ready();
+            }
+        });
+    });
 }

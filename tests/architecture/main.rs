@@ -16,7 +16,7 @@ use layers::{Rules, Violation, check};
 /// faces (touch UI, command line, doctor, office); above them only the demo, which runs the
 /// kiosk and the office in one process.
 const LAYERS: &[&[&str]] = &[
-    &["clock", "logging", "health"],
+    &["clock", "logging", "health", "display"],
     &["concern"],
     &["protocol"],
     &["paper"],
