@@ -124,6 +124,10 @@ pub fn start(
 /// and a stop request within a second.
 const MAINTENANCE_CHECKS: Duration = Duration::from_secs(60);
 const STOP_CHECKS: Duration = Duration::from_secs(1);
+/// The first look waits this long after start: a kiosk back from a power cut makes the day's
+/// backup at once, and its reads and fsyncs on the SD card would otherwise compete with the
+/// first frame the resident is waiting for.
+const MAINTENANCE_FIRST_CHECK: Duration = Duration::from_secs(30);
 
 /// The nightly integrity check and backup, on a thread of its own with its own connection so
 /// that a backup never holds up filing or printing.
@@ -136,6 +140,10 @@ fn start_maintenance(
     let thread = std::thread::Builder::new()
         .name("maintenance".into())
         .spawn(move || {
+            health::sleep_unless_stopped(&stop, MAINTENANCE_FIRST_CHECK, STOP_CHECKS);
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
             let store = match Store::open(&config.kiosk.data_dir, clock.now()) {
                 Ok((store, _)) => store,
                 Err(e) => {
