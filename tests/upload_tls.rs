@@ -1,6 +1,6 @@
 //! HTTPS to an office with its own certificate authority: the kiosk trusts it only through
 //! `upload.ca_file`. The office sits behind a real TLS endpoint on 127.0.0.1 (rustls), as it
-//! would behind the office's reverse proxy.
+//! would behind the office's reverse proxy (tests/support/tls_front.rs).
 
 mod support;
 
@@ -13,47 +13,7 @@ use concern_kiosk::upload::uploader::{BatchOutcome, RoundMode};
 use concern_kiosk::upload::uploader_from_config;
 use support::TestKiosk;
 use support::office::{KIOSK_TOKEN, TestOffice};
-use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-/// A TLS endpoint on 127.0.0.1 for `localhost`, forwarding to `upstream`; returns its port and
-/// the certificate (PEM) a kiosk must trust.
-fn tls_front(runtime: &tokio::runtime::Runtime, upstream: std::net::SocketAddr) -> (u16, String) {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let pem = certified.cert.pem();
-    let chain = vec![CertificateDer::from(certified.cert.der().to_vec())];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
-    let config = ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    runtime.spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                // A client that does not trust the certificate hangs up: nothing to forward.
-                let Ok(mut tls) = acceptor.accept(client).await else {
-                    return;
-                };
-                if let Ok(mut office) = tokio::net::TcpStream::connect(upstream).await {
-                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut office).await;
-                }
-            });
-        }
-    });
-    (port, pem)
-}
+use support::tls_front::{Identity, tls_front};
 
 fn kiosk_with_one_concern(endpoint: &str) -> TestKiosk {
     let kiosk = TestKiosk::new();
@@ -75,7 +35,8 @@ fn the_office_ca_file_is_what_makes_its_certificate_trusted() {
         .enable_all()
         .build()
         .unwrap();
-    let (port, ca_pem) = tls_front(&runtime, office.addr);
+    let (identity, ca_pem) = Identity::self_signed("localhost");
+    let port = tls_front(&runtime, office.addr, identity, 0);
     let endpoint = format!("https://localhost:{port}");
 
     // Without the office's CA the kiosk refuses the connection and keeps the concern.

@@ -11,6 +11,8 @@ pub mod kiosk_screen;
 pub mod office;
 pub mod printer_emulator;
 pub mod systemd_notify;
+pub mod tls_front;
+pub mod vm;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

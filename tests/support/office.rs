@@ -19,9 +19,14 @@ pub struct TestOffice {
 
 impl TestOffice {
     pub fn start() -> TestOffice {
+        TestOffice::start_for(KIOSK_TOKEN)
+    }
+
+    /// An office that knows the reference kiosk by `token`.
+    pub fn start_for(token: &str) -> TestOffice {
         let dir = tempfile::tempdir().expect("temporary folder");
         let db = dir.path().join("office.db");
-        let tokens = TokenTable::parse(&format!("{KIOSK_ID} {KIOSK_TOKEN}\n"), "tokens")
+        let tokens = TokenTable::parse(&format!("{KIOSK_ID} {token}\n"), "tokens")
             .expect("the test tokens parse");
         let office = Office::open(&db, tokens).expect("open the office database");
         let runtime = tokio::runtime::Builder::new_multi_thread()
