@@ -25,11 +25,12 @@ use concern_kiosk::ui::screenshots::HeadlessKiosk;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition};
+use support::Lcg;
 use support::office::TestOffice;
+use support::printer_emulator::Printout;
 use support::printer_emulator::{EmulatorOptions, PrinterEmulator};
 use support::tls_front::{Identity, tls_front};
 use support::vm::{Agent, Machine, MachineSpec, Picture};
-use support::{Lcg, printer_emulator::decode};
 
 /// The reference panel, which the guest's bochs display also offers first.
 const SCREEN: (u32, u32) = (1280, 800);
@@ -394,15 +395,19 @@ fn a_resident_files_a_concern(
     let boot = appliance.power_on(map);
     appliance.machine().keep_screen("resident-home");
     let ticket = appliance.file_concern(map, "resident-done");
-    let printed = wait_for(STEP_LIMIT * 2, || {
-        let text = receipt_text(&appliance.printer);
-        text.contains(&ticket).then_some(text)
-    });
+    let receipt = wait_for(STEP_LIMIT * 2, || receipt_of(&appliance.printer, &ticket));
+    let Some(receipt) = receipt else {
+        panic!(
+            "no receipt with {ticket} came off the serial line; the printer got {} bytes",
+            appliance.printer.raw_bytes().len()
+        );
+    };
     assert!(
-        printed.is_some(),
-        "no receipt with {ticket} on the serial line; the printer got {} bytes",
-        appliance.printer.raw_bytes().len()
+        receipt.lines().iter().any(|line| line.contains("噪音扰民")),
+        "the receipt names the category: {:?}",
+        receipt.lines()
     );
+    assert_eq!(receipt.qrs().len(), 1, "the receipt's tracking QR code");
     appliance.agent().ok(&format!("{KIOSK} upload --once"));
     assert_eq!(
         office.tickets().get(&ticket),
@@ -418,11 +423,12 @@ fn a_resident_files_a_concern(
     boot
 }
 
-/// Everything the printer printed, as text.
-fn receipt_text(printer: &PrinterEmulator) -> String {
-    decode(&printer.raw_bytes())
-        .map(|events| format!("{events:?}"))
-        .unwrap_or_default()
+/// The cut receipt that carries `ticket`, as the printer decoded it.
+fn receipt_of(printer: &PrinterEmulator, ticket: &str) -> Option<Printout> {
+    printer
+        .printouts()
+        .into_iter()
+        .find(|receipt| receipt.cut && receipt.lines().iter().any(|line| line.contains(ticket)))
 }
 
 /// systemd's "Starting" and "Started" lines for the kiosk: READY follows its first frame.
@@ -511,9 +517,7 @@ fn a_maintainer_looks_after_it(
     appliance.machine().plug_in_printer(&port, PRINTER_SERIAL);
     office.revive();
     let printed = wait_for(Duration::from_secs(90), || {
-        receipt_text(&appliance.printer)
-            .contains(&unplugged)
-            .then_some(())
+        receipt_of(&appliance.printer, &unplugged)
     });
     assert!(
         printed.is_some(),
