@@ -93,6 +93,13 @@ pub fn describe(outputs: &[DrmOutput], requested: Option<&str>) -> Result<String
     }
 }
 
+/// [`describe`] for this machine: its /sys/class/drm and its `SLINT_DRM_OUTPUT`.
+pub fn describe_this_machine() -> Result<String, String> {
+    let outputs = drm_outputs(Path::new(SYS_CLASS_DRM));
+    let requested = std::env::var(OUTPUT_VARIABLE).ok();
+    describe(&outputs, requested.as_deref())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

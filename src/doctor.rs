@@ -121,9 +121,7 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
 /// The DRM/KMS output the full-screen kiosk draws on. A desktop build opens a window instead,
 /// so there a missing display is only worth a mention.
 fn check_display() -> Check {
-    let outputs = display::drm_outputs(Path::new(display::SYS_CLASS_DRM));
-    let requested = std::env::var(display::OUTPUT_VARIABLE).ok();
-    let described = display::describe(&outputs, requested.as_deref());
+    let described = display::describe_this_machine();
     if cfg!(feature = "kiosk-linuxkms") {
         Check::new("display", described)
     } else {

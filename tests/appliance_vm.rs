@@ -345,24 +345,57 @@ fn ticket_in(line: &str) -> Option<String> {
         .map(|ticket| ticket.trim_matches('"').to_string())
 }
 
-/// The kiosk's database as `sqlite3` in the guest reads it.
+/// What `sqlite3` in the guest, as the kiosk's user, answers on the kiosk's database.
+fn kiosk_sql(agent: &mut Agent, sql: &str) -> String {
+    agent.ok(&format!(
+        "runuser -u concern-kiosk -- sqlite3 {DATA_DIR}/concerns.db '{sql}'"
+    ))
+}
+
 fn stored_tickets(agent: &mut Agent) -> Vec<String> {
-    agent
-        .ok(&format!(
-            "runuser -u concern-kiosk -- sqlite3 {DATA_DIR}/concerns.db 'SELECT ticket FROM concerns ORDER BY ticket'"
-        ))
+    kiosk_sql(agent, "SELECT ticket FROM concerns ORDER BY ticket")
         .lines()
         .map(str::to_string)
         .collect()
 }
 
 fn integrity(agent: &mut Agent) -> String {
-    agent
-        .ok(&format!(
-            "runuser -u concern-kiosk -- sqlite3 {DATA_DIR}/concerns.db 'PRAGMA integrity_check'"
-        ))
+    kiosk_sql(agent, "PRAGMA integrity_check")
         .trim()
         .to_string()
+}
+
+/// The kiosk's main process id, as systemd knows it ("0" while it is not running).
+fn kiosk_pid(agent: &mut Agent) -> String {
+    agent
+        .ok("systemctl show -p MainPID --value concern-kiosk")
+        .trim()
+        .to_string()
+}
+
+/// Waits for systemd to report the kiosk active (READY sent); fails saying `what`.
+fn wait_until_active(appliance: &mut Appliance, what: &str) {
+    let active = wait_for(Duration::from_secs(120), || {
+        let state = appliance
+            .agent()
+            .ok("systemctl is-active concern-kiosk || true");
+        (state.trim() == "active").then_some(())
+    });
+    assert!(active.is_some(), "{what}");
+}
+
+/// Sets `[printer] kind` in the guest's kiosk.toml, as a maintainer would, and restarts the
+/// kiosk on it.
+fn switch_printer_kind(appliance: &mut Appliance, kind: &str) {
+    appliance.agent().ok(&format!(
+        "sed -i 's/^kind *= *\"[a-z]*\"/kind         = \"{kind}\"/' /etc/concern-kiosk/kiosk.toml \
+         && grep -q '^kind *= *\"{kind}\"' /etc/concern-kiosk/kiosk.toml \
+         && systemctl restart concern-kiosk"
+    ));
+    wait_until_active(
+        appliance,
+        &format!("the kiosk restarted on the {kind} printer"),
+    );
 }
 
 #[test]
@@ -468,9 +501,8 @@ fn a_maintainer_looks_after_it(
     map: &ScreenMap,
     office: &mut HostOffice,
 ) {
-    let status = appliance
-        .agent()
-        .ok("cat /proc/$(systemctl show -p MainPID --value concern-kiosk)/status");
+    let pid = kiosk_pid(appliance.agent());
+    let status = appliance.agent().ok(&format!("cat /proc/{pid}/status"));
     let field = |name: &str| {
         status
             .lines()
@@ -492,7 +524,7 @@ fn a_maintainer_looks_after_it(
     assert_eq!(field("NoNewPrivs:"), "1", "NoNewPrivileges=yes");
     assert_eq!(field("CapEff:"), "0000000000000000", "no capabilities");
     let written = appliance.agent().sh(
-        "nsenter -t $(systemctl show -p MainPID --value concern-kiosk) -m touch /usr/concern-kiosk-was-here",
+        &format!("nsenter -t {pid} -m touch /usr/concern-kiosk-was-here"),
         Duration::from_secs(30),
     );
     assert_ne!(
@@ -525,17 +557,11 @@ fn a_maintainer_looks_after_it(
     );
 
     // A hung kiosk: the watchdog ends it and systemd starts it again.
-    let before = appliance
-        .agent()
-        .ok("systemctl show -p MainPID --value concern-kiosk");
-    appliance
-        .agent()
-        .ok(&format!("kill -STOP {}", before.trim()));
+    let before = kiosk_pid(appliance.agent());
+    appliance.agent().ok(&format!("kill -STOP {before}"));
     let restarted = wait_for(Duration::from_secs(120), || {
-        let now = appliance
-            .agent()
-            .ok("systemctl show -p MainPID --value concern-kiosk");
-        (now.trim() != before.trim() && now.trim() != "0").then_some(())
+        let now = kiosk_pid(appliance.agent());
+        (now != before && now != "0").then_some(())
     });
     assert!(
         restarted.is_some(),
@@ -568,13 +594,7 @@ fn a_maintainer_looks_after_it(
         version.contains("vmupgrade1"),
         "the upgrade is installed: {version}"
     );
-    let after = wait_for(Duration::from_secs(120), || {
-        let active = appliance
-            .agent()
-            .ok("systemctl is-active concern-kiosk || true");
-        (active.trim() == "active").then_some(())
-    });
-    assert!(after.is_some(), "the upgraded kiosk is running");
+    wait_until_active(appliance, "the upgraded kiosk is running");
     assert_eq!(
         stored_tickets(appliance.agent()),
         stored_before,
@@ -585,18 +605,7 @@ fn a_maintainer_looks_after_it(
 /// A kiosk without a printer (`kind = "spool"`, receipts as files) loses power a moment after
 /// its receipt was written: the receipt's files must still hold the receipt.
 fn spooled_receipts_survive_a_power_cut(appliance: &mut Appliance, map: &ScreenMap) {
-    appliance.agent().ok(
-        "sed -i 's/^kind *= *\"serial\"/kind         = \"spool\"/' /etc/concern-kiosk/kiosk.toml \
-         && grep -q '^kind *= *\"spool\"' /etc/concern-kiosk/kiosk.toml \
-         && systemctl restart concern-kiosk",
-    );
-    let ready = wait_for(Duration::from_secs(120), || {
-        let active = appliance
-            .agent()
-            .ok("systemctl is-active concern-kiosk || true");
-        (active.trim() == "active").then_some(())
-    });
-    assert!(ready.is_some(), "the kiosk restarted on the spool printer");
+    switch_printer_kind(appliance, "spool");
     let ticket = appliance.file_concern(map, "spool-done");
     let spooled = wait_for(STEP_LIMIT, || {
         let files = appliance.agent().ok(&format!(
@@ -606,11 +615,7 @@ fn spooled_receipts_survive_a_power_cut(appliance: &mut Appliance, map: &ScreenM
     });
     assert!(spooled.is_some(), "the receipt of {ticket} was spooled");
     std::thread::sleep(Duration::from_millis(500));
-    appliance
-        .machine
-        .take()
-        .expect("the machine is running")
-        .cut_power();
+    appliance.cut_power();
 
     appliance.power_on(map);
     let sizes = appliance.agent().ok(&format!(
@@ -623,10 +628,7 @@ fn spooled_receipts_survive_a_power_cut(appliance: &mut Appliance, map: &ScreenM
             "a spooled receipt file is empty after the power cut: {line}"
         );
     }
-    appliance.agent().ok(
-        "sed -i 's/^kind *= *\"spool\"/kind         = \"serial\"/' /etc/concern-kiosk/kiosk.toml \
-         && systemctl restart concern-kiosk",
-    );
+    switch_printer_kind(appliance, "serial");
     appliance.wait_for_home(map, BOOT_LIMIT, "serial-again-no-home");
 }
 

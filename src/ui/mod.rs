@@ -71,9 +71,7 @@ fn log_display() {
     if !std::env::var("SLINT_BACKEND").is_ok_and(|backend| backend.starts_with("linuxkms")) {
         return;
     }
-    let outputs = display::drm_outputs(std::path::Path::new(display::SYS_CLASS_DRM));
-    let requested = std::env::var(display::OUTPUT_VARIABLE).ok();
-    match display::describe(&outputs, requested.as_deref()) {
+    match display::describe_this_machine() {
         Ok(line) => tracing::info!(display = %line, "full-screen display"),
         Err(problem) => tracing::warn!(%problem, "full-screen display"),
     }

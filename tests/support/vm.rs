@@ -237,19 +237,6 @@ impl Machine {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-
-    /// A clean shutdown through ACPI, as the power button does; kills QEMU after `limit`.
-    pub fn shut_down(mut self, limit: Duration) {
-        let _ = self.qmp.try_execute("system_powerdown", json!({}));
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        self.cut_power();
-    }
 }
 
 impl Drop for Machine {
@@ -489,11 +476,6 @@ impl Picture {
             .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
             .count();
         differing as f64 / f64::from(self.width * self.height)
-    }
-
-    /// Everything one colour: the screen before the kiosk's first frame.
-    pub fn is_blank(&self) -> bool {
-        self.rgb.chunks_exact(3).all(|p| p == &self.rgb[..3])
     }
 
     pub fn save_png(&self, path: &Path) {
