@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -15,9 +16,9 @@ use crate::clock::{Clock, SystemClock, local_now};
 use crate::concern::{Draft, Lang};
 use crate::export::{ExportFormat, write_export};
 use crate::paper;
-use crate::printer::open_printer;
 use crate::printer::print_queue::{PRINT_WAIT_LIMIT, PrintWait, print_and_wait};
 use crate::printer::printer_lock::PrinterLock;
+use crate::printer::{open_printer, receipt_line_time, slow_receipt_warning};
 use crate::store::{ConcernRecord, JobKind, JobState};
 use crate::summary::{DailySummary, summary_sheet};
 use crate::supervisor::upload_until;
@@ -84,7 +85,9 @@ pub fn printer_test(settings: &Settings) -> Result<(), CommandError> {
     let (store, _) = settings.open_store()?;
     let job = store.enqueue_print(&JobKind::TestPage, local_now())?;
     drop(store);
+    let started = Instant::now();
     let wait = print_and_wait(config, job, PRINT_WAIT_LIMIT, Arc::new(SystemClock))?;
+    let took = started.elapsed();
     let mut printer = open_printer(config);
     let lock = PrinterLock::try_acquire(&config.kiosk.data_dir).context("the printer lock")?;
     let status = match lock {
@@ -97,6 +100,18 @@ pub fn printer_test(settings: &Settings) -> Result<(), CommandError> {
         config.printer.mode, config.printer.width_dots
     );
     println!("status: {status}");
+    if wait == PrintWait::Printed {
+        println!("test page: printed in {:.1} s", took.as_secs_f64());
+    }
+    if let Some(time) = receipt_line_time(config) {
+        println!(
+            "a receipt: {} bytes, {:.1} s on the line at {} baud",
+            time.bytes, time.seconds, config.printer.baud
+        );
+    }
+    if let Some(warning) = slow_receipt_warning(config) {
+        println!("warning: {warning}");
+    }
     report_print("test page", &wait);
     printed_or_failure(wait)
 }

@@ -12,8 +12,8 @@ use crate::app::{CommandError, Settings};
 use crate::clock::local_now;
 use crate::config::{Config, tracking_url_warning};
 use crate::display;
-use crate::printer::open_printer;
 use crate::printer::printer_lock::PrinterLock;
+use crate::printer::{open_printer, slow_receipt_warning};
 use crate::store::Store;
 use crate::upload::office_from_config;
 
@@ -114,6 +114,9 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
         Err(e) => checks.push(Check::new("database", Err(e.to_string()))),
     }
     checks.push(Check::new("printer", check_printer(config)));
+    if let Some(warning) = slow_receipt_warning(config) {
+        checks.push(Check::warn("printer speed", warning));
+    }
     checks.push(check_display());
     checks
 }

@@ -143,9 +143,7 @@ fn a_raster_receipt_arrives_as_its_preview_dot_for_dot_with_a_readable_qr() {
     let ticket = stdout(&output).trim().to_string();
 
     let printout = only_printout(&printer);
-    let images = printout.images();
-    assert_eq!(images.len(), 1, "the bands must join into one image");
-    let printed = images[0];
+    let printed = printout.raster_paper(384).expect("a raster printout");
 
     let config = kiosk.load_config();
     let (store, _) = Store::open(&config.kiosk.data_dir, local_now()).unwrap();
@@ -399,4 +397,43 @@ fn printer_test_on_the_demo_config_writes_the_bytes_and_a_png() {
     ));
     let info = decoder.read_info().unwrap().info().clone();
     assert_eq!(info.width, 384);
+}
+
+#[test]
+fn raster_mode_at_9600_baud_is_said_before_it_keeps_a_resident_waiting() {
+    let (kiosk, printer) = kiosk_and_printer("raster", EmulatorOptions::default());
+    let output = kiosk.run(&["printer-test"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stdout(&output);
+    let printout = only_printout(&printer);
+    assert!(printout.raster_paper(384).is_ok(), "a raster test page");
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("test page: printed in ") && l.ends_with(" s")),
+        "{said}"
+    );
+    let receipt = said
+        .lines()
+        .find(|l| l.starts_with("a receipt: "))
+        .unwrap_or_else(|| panic!("no receipt time in {said}"));
+    assert!(receipt.ends_with("on the line at 9600 baud"), "{receipt}");
+    assert!(
+        said.contains("warning: raster mode at 9600 baud: a receipt takes about "),
+        "{said}"
+    );
+
+    let doctor = stdout(&kiosk.run(&["doctor"]));
+    let speed = doctor
+        .lines()
+        .find(|l| l.contains("printer speed"))
+        .unwrap_or_else(|| panic!("no printer speed line in {doctor}"));
+    assert!(speed.starts_with("WARN"), "{speed}");
+    assert!(
+        speed.contains("set the printer and `printer.baud` to 115200"),
+        "{speed}"
+    );
+
+    kiosk.set_key("baud", "115200");
+    let doctor = stdout(&kiosk.run(&["doctor"]));
+    assert!(!doctor.contains("printer speed"), "{doctor}");
 }

@@ -350,6 +350,97 @@ fn bands_separated_by_text_or_of_another_width_are_separate_images() {
 }
 
 #[test]
+fn the_left_margin_and_dot_feeds_put_bands_where_they_belong_on_the_paper() {
+    let stream = Stream::job()
+        .raw(&[0x1D, b'L', 16, 0])
+        .raw(&[0x1D, b'v', b'0', 0, 1, 0, 2, 0, 0xF0, 0x0F])
+        .raw(&[0x1B, b'J', 3])
+        .raw(&[0x1D, b'L', 0, 0])
+        .raw(&[0x1D, b'v', b'0', 0, 1, 0, 1, 0, 0x80])
+        .feed_lines(3)
+        .cut()
+        .bytes();
+    let printouts = Printout::split(&decode(&stream).unwrap());
+    let lefts: Vec<usize> = printouts[0].images().iter().map(|i| i.left).collect();
+    assert_eq!(lefts, [16, 0]);
+    let paper = printouts[0].raster_paper(32).unwrap();
+    assert_eq!(paper.height, 2 + 3 + 1, "two rows, three fed, one row");
+    let black: Vec<(usize, usize)> = (0..paper.height)
+        .flat_map(|y| (0..32).map(move |x| (x, y)))
+        .filter(|&(x, y)| paper.is_black(x, y))
+        .collect();
+    assert_eq!(
+        black,
+        [
+            (16, 0),
+            (17, 0),
+            (18, 0),
+            (19, 0),
+            (20, 1),
+            (21, 1),
+            (22, 1),
+            (23, 1),
+            (0, 5)
+        ]
+    );
+}
+
+#[test]
+fn a_band_at_double_width_height_or_both_prints_each_dot_as_a_block() {
+    for (m, across, down) in [(1u8, 2, 1), (2, 1, 2), (3, 2, 2), (51, 2, 2)] {
+        let stream = Stream::job()
+            .raw(&[0x1D, b'v', b'0', m, 1, 0, 1, 0, 0b1000_0001])
+            .cut()
+            .bytes();
+        let printouts = Printout::split(&decode(&stream).unwrap());
+        let paper = printouts[0].raster_paper(16).unwrap();
+        assert_eq!(paper.height, down, "m = {m}");
+        for y in 0..down {
+            for x in 0..16 {
+                let expected = x < across || (7 * across..8 * across).contains(&x);
+                assert_eq!(paper.is_black(x, y), expected, "m = {m}, dot ({x}, {y})");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_band_past_the_paper_or_a_margin_after_unprinted_text_is_an_error() {
+    let past = Stream::job()
+        .raw(&[0x1D, b'L', 0x40, 0x02])
+        .raw(&[0x1D, b'v', b'0', 0, 1, 0, 1, 0, 0xFF])
+        .bytes();
+    assert!(matches!(
+        decode(&past),
+        Err(DecodeError::BadParameter {
+            command: "GS L (left margin)",
+            ..
+        })
+    ));
+    let wide = Stream::job()
+        .raw(&[0x1D, b'L', 0, 2])
+        .raw(&[0x1D, b'v', b'0', 1, 5, 0, 1, 0, 1, 2, 3, 4, 5])
+        .bytes();
+    assert!(matches!(
+        decode(&wide),
+        Err(DecodeError::BadParameter {
+            command: "GS v 0 (raster image)",
+            ..
+        })
+    ));
+    let mut pending = Stream::job().bytes();
+    pending.extend_from_slice(b"abc");
+    pending.extend_from_slice(&[0x1D, b'L', 8, 0]);
+    assert!(matches!(
+        decode(&pending),
+        Err(DecodeError::NotAtLineStart {
+            command: "GS L (left margin)",
+            ..
+        })
+    ));
+}
+
+#[test]
 fn each_cut_ends_a_printout() {
     let first = Stream::job().line("one").cut().bytes();
     let second = Stream::job().line("two").cut().bytes();

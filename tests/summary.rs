@@ -77,13 +77,32 @@ fn tickets_in(lines: &[&String]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The count printed at the end of the line that starts with `label`.
-fn count_after(lines: &[String], label: &str) -> u32 {
-    let line = lines
-        .iter()
-        .find(|l| l.starts_with(label))
-        .unwrap_or_else(|| panic!("no `{label}`"));
-    line.split_whitespace().last().unwrap().parse().unwrap()
+/// The count printed right after `label` (a line may hold two label–count pairs); `None`
+/// when no line shows it (a category with no concerns is left out).
+fn count_of(lines: &[String], label: &str) -> Option<u32> {
+    lines.iter().find_map(|line| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words
+            .windows(2)
+            .find(|pair| pair[0] == label)
+            .and_then(|pair| pair[1].parse().ok())
+    })
+}
+
+/// Unprinted tickets as the sheet lists them, with `A1126-001~003` standing for three.
+fn expand_tickets(lines: &[&String]) -> Vec<String> {
+    let mut tickets = Vec::new();
+    for word in lines.iter().flat_map(|l| l.split_whitespace()) {
+        match word.split_once('~') {
+            Some((first, last)) => {
+                let (day, start) = first.rsplit_once('-').unwrap();
+                let (start, end): (u32, u32) = (start.parse().unwrap(), last.parse().unwrap());
+                tickets.extend((start..=end).map(|n| format!("{day}-{n:03}")));
+            }
+            None => tickets.push(word.to_string()),
+        }
+    }
+    tickets
 }
 
 #[test]
@@ -197,14 +216,10 @@ fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
         .lines()
         .map(str::to_string)
         .collect();
-    let unprinted = section(&before, "未打印的回执");
-    assert_eq!(
-        unprinted
-            .iter()
-            .map(|l| l.split_whitespace().count())
-            .sum::<usize>(),
-        10
-    );
+    let unprinted = expand_tickets(&section(&before, "未打印的回执"));
+    let filed_today: BTreeSet<String> = today.iter().map(|(ticket, _)| ticket.clone()).collect();
+    assert_eq!(unprinted.len(), 10, "{unprinted:?}");
+    assert_eq!(unprinted.into_iter().collect::<BTreeSet<_>>(), filed_today);
 
     // Printing drains the queue in order: the 13 receipts, then the summary.
     let output = kiosk.run(&["summary", "--print"]);
@@ -215,26 +230,30 @@ fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
     assert_eq!(section(&lines, "未打印的回执 (0)").len(), 0);
 
     assert!(lines.iter().any(|l| l == "每日汇总"), "{lines:#?}");
-    assert_eq!(count_after(&lines, "今日反映"), 10);
-    assert_eq!(count_after(&lines, "环境卫生"), 2);
-    assert_eq!(count_after(&lines, "噪音扰民"), 2);
-    assert_eq!(count_after(&lines, "门前三包"), 0);
-    let colours = section(&lines, "按颜色");
-    let colour_count = |name: &str| {
-        colours
-            .iter()
-            .find(|l| l.starts_with(name))
-            .unwrap()
-            .split_whitespace()
-            .last()
-            .unwrap()
-            .parse::<u32>()
-            .unwrap()
-    };
+    // Totals first, on one line with the colours; then the categories that had concerns.
+    let totals = lines
+        .iter()
+        .find(|l| l.starts_with("今日反映"))
+        .unwrap_or_else(|| panic!("no totals in {lines:#?}"));
+    let totals = std::slice::from_ref(totals);
+    assert_eq!(count_of(totals, "今日反映"), Some(10));
     // sanitation, suggestion: green; repairs, noise, neighbours, parking, property: orange; safety: red.
     assert_eq!(
-        (colour_count("绿"), colour_count("橙"), colour_count("红")),
-        (3, 6, 1)
+        (
+            count_of(totals, "绿"),
+            count_of(totals, "橙"),
+            count_of(totals, "红")
+        ),
+        (Some(3), Some(6), Some(1))
+    );
+    let categories = section(&lines, "按类别");
+    let categories: Vec<String> = categories.into_iter().cloned().collect();
+    assert_eq!(count_of(&categories, "环境卫生"), Some(2));
+    assert_eq!(count_of(&categories, "噪音扰民"), Some(2));
+    assert_eq!(
+        count_of(&categories, "门前三包"),
+        None,
+        "no concerns: not listed"
     );
 
     let lists = |list: ListKind| -> BTreeSet<String> {
@@ -271,10 +290,10 @@ fn the_printed_summary_counts_lists_and_reports_what_the_store_holds() {
 
     let (store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
     let status = store.upload_status().unwrap();
-    assert_eq!(count_after(&lines, "今日已上传"), 3);
-    assert_eq!(count_after(&lines, "待上传"), status.pending_concerns);
+    assert_eq!(count_of(&lines, "今日已上传"), Some(3));
+    assert_eq!(count_of(&lines, "待上传"), Some(status.pending_concerns));
     assert_eq!(status.pending_concerns, 13 - 3);
-    assert_eq!(count_after(&lines, "被拒批次"), 0);
+    assert_eq!(count_of(&lines, "被拒批次"), Some(0));
 }
 
 #[test]
@@ -423,15 +442,14 @@ fn a_200_concern_day_prints_whole_in_raster_mode_through_xoff_pauses() {
     let printouts = printer.wait_for_printouts(1, WAIT).unwrap();
     assert_eq!(printer.lost_bytes().total(), 0);
     assert_eq!(printer.decode_errors(), []);
-    let images = printouts.last().unwrap().images();
-    assert_eq!(images.len(), 1, "the bands join into one sheet");
+    let paper = printouts.last().unwrap().raster_paper(384).unwrap();
     // What came out is the sheet the kiosk drew, as tall (the same data; only the minute in
     // "printed at" may differ).
     let (store, _) = Store::open(&config.kiosk.data_dir, now).unwrap();
     let summary = DailySummary::gather(&store, &config, now.date_naive(), now).unwrap();
     let expected = concern_kiosk::paper::render_raster(&summary_sheet(&summary, &config)).unwrap();
     assert_eq!(
-        (images[0].width, images[0].height),
+        (paper.width, paper.height),
         (384, expected.height() as usize)
     );
 }

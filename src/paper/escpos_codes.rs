@@ -8,6 +8,7 @@
 //! - GS ( k QR model: the crate's QR default is Model 1; we always select Model 2 (n1 = 50).
 //! - GS v 0 raster: the crate's image path sits behind its `graphics` feature (the `image`
 //!   crate) and scales images itself; we send our own 1-bit bands.
+//! - ESC J n (feed n dots) and GS L (left margin): not in the crate.
 
 use escpos::utils::{
     ESC_HARDWARE_INIT, ESC_PAPER_FEED, ESC_TEXT_EMPHASIS_OFF, ESC_TEXT_EMPHASIS_ON,
@@ -20,6 +21,8 @@ use super::document::{Align, TextSize};
 
 /// Line feed: prints the line in the buffer and moves to the next.
 pub const LF: u8 = 0x0A;
+/// The prefix of the feed-by-dots command.
+const ESC: u8 = 0x1B;
 /// The prefix of the Chinese-mode commands.
 const FS: u8 = 0x1C;
 /// The prefix of the cut and raster commands we write ourselves.
@@ -100,11 +103,62 @@ pub fn qr(data: &[u8], module_dots: u8, out: &mut Vec<u8>) {
     out.extend_from_slice(GS_2D_QRCODE_PRINT_SYMBOL_DATA);
 }
 
-/// GS v 0 m=0: one band of a 1-bit image, `bytes_per_row` × `rows`, 1 = black, MSB left.
-pub fn raster_band_header(bytes_per_row: u16, rows: u16, out: &mut Vec<u8>) {
+/// ESC J n: print what is buffered and feed `dots` vertical motion units (dots at 203 dpi).
+pub fn feed_dots(dots: u8, out: &mut Vec<u8>) {
+    out.extend_from_slice(&[ESC, b'J', dots]);
+}
+
+/// The length of a GS L command: what moving the left margin costs on the wire.
+pub const LEFT_MARGIN_BYTES: usize = 4;
+
+/// GS L nL nH: the left margin in horizontal motion units (dots at 203 dpi), where the next
+/// line or raster band starts.
+pub fn left_margin(dots: u16, out: &mut Vec<u8>) {
+    let [nl, nh] = dots.to_le_bytes();
+    out.extend_from_slice(&[GS, b'L', nl, nh]);
+}
+
+/// The length of a GS v 0 header, before its rows.
+pub const RASTER_HEADER_BYTES: usize = 8;
+
+/// GS v 0's scales (m): each data dot printed as 1 or 2 dots across and 1 or 2 down. The
+/// encoder only uses a larger scale where the image's dots already come in such pairs, so the
+/// paper shows exactly the drawn image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RasterScale {
+    Normal,
+    DoubleWidth,
+    DoubleHeight,
+    Quadruple,
+}
+
+impl RasterScale {
+    pub const ALL: [RasterScale; 4] = [
+        RasterScale::Normal,
+        RasterScale::DoubleWidth,
+        RasterScale::DoubleHeight,
+        RasterScale::Quadruple,
+    ];
+
+    pub fn wide(self) -> bool {
+        matches!(self, RasterScale::DoubleWidth | RasterScale::Quadruple)
+    }
+
+    pub fn tall(self) -> bool {
+        matches!(self, RasterScale::DoubleHeight | RasterScale::Quadruple)
+    }
+
+    /// m in the manual: 0 normal, 1 double width, 2 double height, 3 quadruple.
+    fn m(self) -> u8 {
+        u8::from(self.wide()) | (u8::from(self.tall()) << 1)
+    }
+}
+
+/// GS v 0 m: one band of a 1-bit image, `bytes_per_row` × `rows` of data, 1 = black, MSB left.
+pub fn raster_band_header(scale: RasterScale, bytes_per_row: u16, rows: u16, out: &mut Vec<u8>) {
     let [xl, xh] = bytes_per_row.to_le_bytes();
     let [yl, yh] = rows.to_le_bytes();
-    out.extend_from_slice(&[GS, b'v', b'0', 0, xl, xh, yl, yh]);
+    out.extend_from_slice(&[GS, b'v', b'0', scale.m(), xl, xh, yl, yh]);
 }
 
 #[cfg(test)]
@@ -157,9 +211,25 @@ mod tests {
     }
 
     #[test]
-    fn a_raster_band_header_gives_width_in_bytes_and_rows() {
+    fn a_dot_feed_and_a_left_margin_are_these_bytes() {
         let mut out = Vec::new();
-        raster_band_header(48, 24, &mut out);
-        assert_eq!(out, [0x1D, 0x76, 0x30, 0, 48, 0, 24, 0]);
+        feed_dots(30, &mut out);
+        left_margin(296, &mut out);
+        assert_eq!(out, [0x1B, 0x4A, 30, 0x1D, 0x4C, 40, 1]);
+        assert_eq!(out.len() - 3, LEFT_MARGIN_BYTES);
+    }
+
+    #[test]
+    fn a_raster_band_header_gives_its_scale_width_in_bytes_and_rows() {
+        let mut out = Vec::new();
+        raster_band_header(RasterScale::Normal, 48, 24, &mut out);
+        raster_band_header(RasterScale::DoubleWidth, 300, 1, &mut out);
+        raster_band_header(RasterScale::DoubleHeight, 1, 2, &mut out);
+        raster_band_header(RasterScale::Quadruple, 1, 2, &mut out);
+        assert_eq!(out[..8], [0x1D, 0x76, 0x30, 0, 48, 0, 24, 0]);
+        assert_eq!(out[8..16], [0x1D, 0x76, 0x30, 1, 44, 1, 1, 0]);
+        assert_eq!(out[19], 2);
+        assert_eq!(out[27], 3);
+        assert_eq!(out.len(), 4 * RASTER_HEADER_BYTES);
     }
 }

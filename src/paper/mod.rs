@@ -5,8 +5,9 @@
 //!
 //! ```text
 //! Document ─┬─► encode_text ───────────────► bytes (text mode)
-//!           └─► render_raster ─► RasterImage ─┬─► encode_raster / raster_bands
-//!                                             └─► png_bytes / write_png
+//!           └─► RasterLayout ─┬─► strips ─► RasterEncoder ─► raster_job (streamed)
+//!                             └─► render ─► RasterImage ─┬─► encode_raster
+//!                                                        └─► png_bytes / write_png
 //! ```
 //!
 //! No byte of user text can reach a printer as a command: text is cleaned when it enters the
@@ -36,10 +37,8 @@ pub use gbk::SUBSTITUTE;
 pub use preview::{png_bytes, write_png};
 pub use printable::{COLUMN_DOTS, printable, text_columns};
 pub use raster_image::RasterImage;
-pub use raster_mode::{
-    DEFAULT_BAND_ROWS, RASTER_START, encode_raster, raster_bands, raster_finish,
-};
-pub use render::render_raster;
+pub use raster_mode::{DEFAULT_BAND_ROWS, RASTER_START, RasterEncoder, encode_raster, raster_job};
+pub use render::{RasterLayout, render_raster};
 pub use text_mode::{MAX_QR_BYTES, encode_text};
 
 /// How a printer is driven (the config's `printer.mode`).
@@ -70,11 +69,60 @@ pub enum PaperError {
     },
 }
 
-/// The bytes of `doc` for a printer in `mode`: text mode as ESC/POS text, raster mode as the
-/// drawn image in GS v 0 bands of `band_rows` rows.
-pub fn encode(doc: &Document, mode: PrintMode, band_rows: u32) -> Result<Vec<u8>, PaperError> {
-    match mode {
-        PrintMode::Text => encode_text(doc),
-        PrintMode::Raster => Ok(encode_raster(&render_raster(doc)?, band_rows)),
+/// A document made ready for one printer mode: laid out and checked, so that nothing can fail
+/// once its first byte is out. A raster job is drawn and encoded band by band as it is sent,
+/// so the printer starts on the first band while the rest is still to be drawn.
+pub struct PrintReady {
+    mode: PrintMode,
+    band_rows: u32,
+    layout: RasterLayout,
+    /// The whole text-mode job: about a kilobyte, made at once.
+    text: Option<Vec<u8>>,
+}
+
+impl PrintReady {
+    /// The layout is made in both modes: it checks the QR code against the paper, and the PNG
+    /// preview shows it.
+    pub fn new(doc: &Document, mode: PrintMode, band_rows: u32) -> Result<PrintReady, PaperError> {
+        let layout = RasterLayout::new(doc)?;
+        let text = match mode {
+            PrintMode::Text => Some(encode_text(doc)?),
+            PrintMode::Raster => None,
+        };
+        Ok(PrintReady {
+            mode,
+            band_rows,
+            layout,
+            text,
+        })
     }
+
+    pub fn mode(&self) -> PrintMode {
+        self.mode
+    }
+
+    /// The job's bytes in the pieces that may go out between two checks of the printer: the
+    /// whole text job as one, a raster job as its bands, each made when it is asked for.
+    pub fn chunks(&self) -> Box<dyn Iterator<Item = Vec<u8>> + '_> {
+        match &self.text {
+            Some(bytes) => Box::new(std::iter::once(bytes.clone())),
+            None => Box::new(raster_job(&self.layout, self.band_rows)),
+        }
+    }
+
+    /// Every byte of the job.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.chunks().flatten().collect()
+    }
+
+    /// The PNG picture of the paper, drawn afresh.
+    pub fn preview_png(&self) -> Result<Vec<u8>, PaperError> {
+        png_bytes(&self.layout.render())
+    }
+}
+
+/// The bytes of `doc` for a printer in `mode`: text mode as ESC/POS text, raster mode as the
+/// drawn image in GS v 0 bands of at most `band_rows` rows.
+pub fn encode(doc: &Document, mode: PrintMode, band_rows: u32) -> Result<Vec<u8>, PaperError> {
+    Ok(PrintReady::new(doc, mode, band_rows)?.bytes())
 }

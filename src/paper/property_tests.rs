@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use super::document::{Align, Document, Style, TextSize};
-use super::{encode_raster, encode_text, gbk, render_raster};
+use super::{RasterImage, encode_raster, encode_text, gbk, render_raster};
 
 /// Any text a person or a config could produce: every Unicode scalar value, with extra weight
 /// on the control, format and CJK characters that matter to a printer.
@@ -124,7 +124,8 @@ fn check_text_mode(doc: Document) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Every raster band is at most the paper's width, and the bands add up to the image.
+/// The raster job, replayed as a printer would (ESC J feeds, GS L margins, GS v 0 bands),
+/// puts exactly the drawn image on paper, and no band reaches past the paper's edge.
 fn check_raster_mode(doc: Document) -> Result<(), TestCaseError> {
     let image = match render_raster(&doc) {
         Ok(image) => image,
@@ -132,26 +133,53 @@ fn check_raster_mode(doc: Document) -> Result<(), TestCaseError> {
     };
     prop_assert_eq!(image.width(), doc.width_dots);
     let bytes = encode_raster(&image, 24);
-    let mut rows = 0u32;
-    let mut at = 0;
-    while let Some(offset) = bytes[at..]
-        .windows(4)
-        .position(|w| w[..3] == [0x1D, b'v', b'0'])
-    {
-        let header = &bytes[at + offset..];
-        prop_assert!(header.len() >= 8, "a band header cut short");
-        let bytes_per_row = u32::from(header[4]) + 256 * u32::from(header[5]);
-        let band_rows = u32::from(header[6]) + 256 * u32::from(header[7]);
-        prop_assert!(
-            bytes_per_row * 8 <= doc.width_dots,
-            "a band {} dots wide on {}-dot paper",
-            bytes_per_row * 8,
-            doc.width_dots
-        );
-        rows += band_rows;
-        at += offset + 8 + usize::try_from(bytes_per_row * band_rows).unwrap_or(usize::MAX);
+    let mut paper = RasterImage::new(image.width(), image.height());
+    let (mut top, mut margin_dots, mut at) = (0u32, 0u32, 0usize);
+    while at < bytes.len() {
+        match bytes[at..] {
+            [0x1B, 0x40, ..] => at += 2,
+            [0x1B, b'J', dots, ..] => {
+                top += u32::from(dots);
+                at += 3;
+            }
+            [0x1D, b'L', low, high, ..] => {
+                margin_dots = u32::from(low) + 256 * u32::from(high);
+                at += 4;
+            }
+            [0x1D, b'v', b'0', m @ 0..=3, xl, xh, yl, yh, ..] => {
+                let (across, down) = (1 + u32::from(m & 1), 1 + u32::from(m >> 1));
+                let width_bytes = u32::from(xl) + 256 * u32::from(xh);
+                let rows = u32::from(yl) + 256 * u32::from(yh);
+                prop_assert!(
+                    margin_dots + width_bytes * 8 * across <= doc.width_dots,
+                    "a band from dot {} {} dots wide on {}-dot paper",
+                    margin_dots,
+                    width_bytes * 8 * across,
+                    doc.width_dots
+                );
+                let data = &bytes[at + 8..];
+                for y in 0..rows {
+                    for x in 0..width_bytes * 8 {
+                        let byte = data[usize::try_from(y * width_bytes + x / 8).unwrap()];
+                        if byte & (0x80 >> (x % 8)) != 0 {
+                            paper.fill(
+                                i64::from(margin_dots + x * across),
+                                i64::from(top + y * down),
+                                across,
+                                down,
+                            );
+                        }
+                    }
+                }
+                top += rows * down;
+                at += 8 + usize::try_from(width_bytes * rows).unwrap();
+            }
+            [0x1B, b'd', 3, 0x1D, b'V', 66, 0] => break,
+            _ => return Err(TestCaseError::fail(format!("unexpected bytes at {at}"))),
+        }
     }
-    prop_assert_eq!(rows, image.height());
+    prop_assert_eq!(top, image.height());
+    prop_assert!(paper == image, "the paper differs from the drawn image");
     Ok(())
 }
 

@@ -20,7 +20,7 @@ const RULE_DOTS: u32 = 2;
 /// plainly not a separator.
 const DASH_DOTS: u32 = 8;
 /// Dots per QR module: 4 dots (0.5 mm) is the design's minimum and what a phone reads well;
-/// every extra dot adds ~40 rows (2 KB at 58 mm) to a receipt that must stay under 50 KB.
+/// every extra dot adds ~40 rows (about a kilobyte) to a receipt that must stay under 20 KB.
 pub const RASTER_QR_MODULE_DOTS: u32 = 4;
 /// White modules around a QR code: the 4 the QR standard requires for Model 2.
 pub const QR_QUIET_MODULES: u32 = 4;
@@ -63,49 +63,93 @@ fn qr_side_dots(code: &QrCode) -> u32 {
     (modules + 2 * QR_QUIET_MODULES) * RASTER_QR_MODULE_DOTS
 }
 
-/// The document as a 1-bit image exactly `width_dots` wide. Feeds and cuts after the last
-/// printed block are left to the raster encoder, which ends every image with a feed and a cut;
-/// a cut in the middle of a document is drawn as a dashed rule.
+/// A document laid out for drawing: its lines wrapped, its QR codes made and checked, so every
+/// error shows before a dot is drawn and the drawing itself cannot fail. Feeds and cuts after
+/// the last printed block are left to the raster encoder, which ends every image with a feed
+/// and a cut; a cut in the middle of a document is drawn as a dashed rule.
+pub struct RasterLayout {
+    width_dots: u32,
+    blocks: Vec<Laid>,
+}
+
+impl RasterLayout {
+    pub fn new(doc: &Document) -> Result<RasterLayout, PaperError> {
+        let last_printed = doc
+            .blocks
+            .iter()
+            .rposition(|b| matches!(b, Block::Text(_) | Block::Separator | Block::Qr(_)));
+        let printed = last_printed.map_or(&doc.blocks[..0], |last| &doc.blocks[..=last]);
+        let mut blocks = Vec::with_capacity(printed.len());
+        for block in printed {
+            blocks.push(lay_out(block, doc.width_dots)?);
+        }
+        Ok(RasterLayout {
+            width_dots: doc.width_dots,
+            blocks,
+        })
+    }
+
+    pub fn width_dots(&self) -> u32 {
+        self.width_dots
+    }
+
+    /// Rows of the whole image.
+    pub fn height(&self) -> u32 {
+        self.blocks.iter().map(Laid::rows).sum()
+    }
+
+    /// The image block by block, top to bottom, each strip drawn only when asked for: the
+    /// printer gets the first band while the rest is still to be drawn. Stacked, the strips
+    /// are [`RasterLayout::render`]'s image row for row.
+    pub fn strips(&self) -> impl Iterator<Item = RasterImage> + '_ {
+        self.blocks.iter().map(|block| {
+            let mut strip = RasterImage::new(self.width_dots, block.rows());
+            draw(&mut strip, block, 0);
+            strip
+        })
+    }
+
+    /// The whole image at once (the PNG preview, the tests).
+    pub fn render(&self) -> RasterImage {
+        let mut image = RasterImage::new(self.width_dots, self.height());
+        let mut top = 0;
+        for block in &self.blocks {
+            draw(&mut image, block, i64::from(top));
+            top += block.rows();
+        }
+        image
+    }
+}
+
+/// The document as a 1-bit image exactly `width_dots` wide.
 pub fn render_raster(doc: &Document) -> Result<RasterImage, PaperError> {
-    let last_printed = doc
-        .blocks
-        .iter()
-        .rposition(|b| matches!(b, Block::Text(_) | Block::Separator | Block::Qr(_)));
-    let printed = last_printed.map_or(&doc.blocks[..0], |last| &doc.blocks[..=last]);
-    let mut laid = Vec::with_capacity(printed.len());
-    for block in printed {
-        laid.push(match block {
-            Block::Text(paragraph) => Laid::Lines {
-                lines: paragraph.lines(doc.width_dots),
-                size: paragraph.style.size,
-                bold: paragraph.style.bold,
-                align: paragraph.style.align,
-            },
-            Block::Separator => Laid::Rule { dashed: false },
-            Block::Cut => Laid::Rule { dashed: true },
-            Block::Feed(lines) => Laid::Blank(u32::from(*lines) * line_rows(TextSize::Normal)),
-            Block::Qr(data) => {
-                let bytes = data.checked_bytes()?;
-                let code = QrCode::with_error_correction_level(bytes, EcLevel::M)?;
-                let needed = qr_side_dots(&code);
-                if needed > doc.width_dots {
-                    return Err(PaperError::QrTooWide {
-                        needed,
-                        width: doc.width_dots,
-                    });
-                }
-                Laid::Qr(code)
+    Ok(RasterLayout::new(doc)?.render())
+}
+
+fn lay_out(block: &Block, width_dots: u32) -> Result<Laid, PaperError> {
+    Ok(match block {
+        Block::Text(paragraph) => Laid::Lines {
+            lines: paragraph.lines(width_dots),
+            size: paragraph.style.size,
+            bold: paragraph.style.bold,
+            align: paragraph.style.align,
+        },
+        Block::Separator => Laid::Rule { dashed: false },
+        Block::Cut => Laid::Rule { dashed: true },
+        Block::Feed(lines) => Laid::Blank(u32::from(*lines) * line_rows(TextSize::Normal)),
+        Block::Qr(data) => {
+            let bytes = data.checked_bytes()?;
+            let code = QrCode::with_error_correction_level(bytes, EcLevel::M)?;
+            let needed = qr_side_dots(&code);
+            if needed > width_dots {
+                return Err(PaperError::QrTooWide {
+                    needed,
+                    width: width_dots,
+                });
             }
-        });
-    }
-    let height = laid.iter().map(Laid::rows).sum();
-    let mut image = RasterImage::new(doc.width_dots, height);
-    let mut top = 0;
-    for block in &laid {
-        draw(&mut image, block, i64::from(top));
-        top += block.rows();
-    }
-    Ok(image)
+            Laid::Qr(code)
+        }
+    })
 }
 
 fn draw(image: &mut RasterImage, block: &Laid, top: i64) {
@@ -247,6 +291,25 @@ mod tests {
             render_raster(&doc),
             Err(PaperError::QrTooLong { .. })
         ));
+    }
+
+    #[test]
+    fn the_strips_stacked_are_the_whole_image() {
+        let mut doc = Document::new(384);
+        doc.text("意见反映回执", Style::NORMAL.centred())
+            .separator()
+            .qr("https://office.example.org/t/A1126-001")
+            .feed(2)
+            .text("A1126-001", Style::sized(TextSize::Ticket))
+            .cut();
+        let layout = RasterLayout::new(&doc).unwrap();
+        let whole = layout.render();
+        let stacked: Vec<u8> = layout
+            .strips()
+            .flat_map(|strip| strip.rows(0, strip.height()).to_vec())
+            .collect();
+        assert_eq!(stacked, whole.rows(0, whole.height()));
+        assert_eq!(layout.strips().count(), 5);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! a case as the status slip (and the screen) tell it.
 
 mod case_report;
+mod line_time;
 pub mod print_queue;
 pub mod printer_lock;
 mod serial;
@@ -14,6 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use thiserror::Error;
 
 pub use case_report::case_report;
+pub use line_time::{
+    ReceiptLineTime, SLOW_RECEIPT, line_seconds, receipt_line_time, slow_receipt_warning,
+};
 pub use serial::SerialPrinter;
 pub use spool::SpoolPrinter;
 
@@ -86,6 +90,9 @@ pub enum PrinterError {
     /// The kiosk is shutting down: the piece in progress was finished, the rest was not sent.
     #[error("the kiosk is shutting down; the job prints again from the start at the next start")]
     Stopped,
+    /// The preview of a spooled job could not be made.
+    #[error("cannot make the preview: {0}")]
+    Preview(#[from] crate::paper::PaperError),
     /// The spool folder (demo printer) cannot be written.
     #[error("cannot write the spool file {path}: {source}")]
     Spool {
@@ -94,19 +101,18 @@ pub enum PrinterError {
     },
 }
 
-/// One job made ready for the wire: the exact bytes, in the pieces that may go out between
-/// checks (raster bands), and its PNG preview.
-#[derive(Debug, Clone)]
+/// One job made ready for the wire: its document laid out for the configured mode, its bytes
+/// made piece by piece as they go out (raster bands), and its PNG preview on demand.
 pub struct RenderedJob {
     /// A file-name-safe name, e.g. `receipt-A1126-042`.
     pub name: String,
-    pub chunks: Vec<Vec<u8>>,
-    pub preview_png: Vec<u8>,
+    pub paper: crate::paper::PrintReady,
 }
 
 impl RenderedJob {
-    pub fn byte_len(&self) -> usize {
-        self.chunks.iter().map(Vec::len).sum()
+    /// The pieces that may go out between checks: whole printer commands each.
+    pub fn chunks(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        self.paper.chunks()
     }
 }
 
@@ -157,9 +163,9 @@ impl SendControl {
 pub trait PrinterPort: Send {
     /// The printer's real-time status (re-opening a port that went away).
     fn status(&mut self) -> PrinterStatus;
-    /// Sends every chunk and returns once the printer has taken them all, or
+    /// Sends every chunk and returns the bytes sent once the printer has taken them all, or
     /// [`PrinterError::Stopped`] at a chunk boundary when `control` asks to stop.
-    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError>;
+    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<usize, PrinterError>;
     /// What the test page and `doctor` say about this printer, e.g. `/dev/ttyUSB0 at 9600 baud`.
     fn describe(&self) -> String;
 }

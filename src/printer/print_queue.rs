@@ -13,7 +13,7 @@ use super::{PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl};
 use crate::clock::Clock;
 use crate::config::{Config, PrinterSection};
 use crate::health::SILENCE_MARGIN;
-use crate::paper::{self, PrintMode};
+use crate::paper;
 use crate::receipt;
 use crate::store::{JobKind, JobState, PrintJob, Store, StoreError};
 use crate::summary::{self, DailySummary};
@@ -135,9 +135,9 @@ impl PrintQueue {
             };
             self.store.start_print_job(job.id, self.clock.now())?;
             match self.printer.send(&rendered, &self.control) {
-                Ok(()) => {
+                Ok(bytes) => {
                     self.store.finish_print_job(job.id, self.clock.now())?;
-                    info!(job = job.id, name = %rendered.name, bytes = rendered.byte_len(), "printed");
+                    info!(job = job.id, name = %rendered.name, bytes, "printed");
                 }
                 Err(PrinterError::Stopped) => {
                     info!(
@@ -250,25 +250,16 @@ impl PrintQueue {
     }
 }
 
-/// Encodes a document for the configured printer mode, in chunks that may go out between
-/// checks (raster bands), with its PNG preview.
+/// A document made ready for the configured printer: checked now, its bytes made as they go
+/// out.
 pub fn render_document(
     document: &paper::Document,
     config: &Config,
     name: String,
 ) -> Result<RenderedJob, paper::PaperError> {
-    let image = paper::render_raster(document)?;
-    let chunks = match config.printer.mode {
-        PrintMode::Text => vec![paper::encode_text(document)?],
-        PrintMode::Raster => std::iter::once(paper::RASTER_START.to_vec())
-            .chain(paper::raster_bands(&image, config.printer.band_rows))
-            .chain(std::iter::once(paper::raster_finish()))
-            .collect(),
-    };
     Ok(RenderedJob {
         name,
-        chunks,
-        preview_png: paper::png_bytes(&image)?,
+        paper: paper::PrintReady::new(document, config.printer.mode, config.printer.band_rows)?,
     })
 }
 
@@ -390,12 +381,12 @@ mod tests {
         fn status(&mut self) -> PrinterStatus {
             *self.status.lock().unwrap()
         }
-        fn send(&mut self, job: &RenderedJob, _: &SendControl) -> Result<(), PrinterError> {
+        fn send(&mut self, job: &RenderedJob, _: &SendControl) -> Result<usize, PrinterError> {
             if std::mem::take(&mut *self.fail_next_send.lock().unwrap()) {
                 return Err(PrinterError::Interrupted("cable pulled".into()));
             }
             self.printed.lock().unwrap().push(job.name.clone());
-            Ok(())
+            Ok(job.paper.bytes().len())
         }
         fn describe(&self) -> String {
             "test printer".into()
@@ -541,13 +532,19 @@ mod tests {
         fn status(&mut self) -> PrinterStatus {
             PrinterStatus::Ready
         }
-        fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
-            for _ in &job.chunks {
+        fn send(
+            &mut self,
+            job: &RenderedJob,
+            control: &SendControl,
+        ) -> Result<usize, PrinterError> {
+            let mut bytes = 0;
+            for chunk in job.chunks() {
                 control.before_chunk()?;
+                bytes += chunk.len();
                 *self.chunks_sent.lock().unwrap() += 1;
                 self.stop.store(true, Ordering::Relaxed);
             }
-            Ok(())
+            Ok(bytes)
         }
         fn describe(&self) -> String {
             "stopping printer".into()
@@ -559,7 +556,7 @@ mod tests {
         let printer = FaultyPrinter::new();
         let (dir, queue, receipt) = queue_with_one_concern(&printer);
         let mut config = queue.config.clone();
-        config.printer.mode = PrintMode::Raster;
+        config.printer.mode = crate::paper::PrintMode::Raster;
         let store = Store::open(dir.path(), SystemClock.now()).unwrap().0;
         drop(queue);
         let stop = Arc::new(AtomicBool::new(false));

@@ -278,14 +278,16 @@ impl PrinterPort for SerialPrinter {
         }
     }
 
-    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
+    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<usize, PrinterError> {
         let stall = self.timeouts.stall;
         let port = self
             .port()
             .ok_or(PrinterError::NotReady(PrinterStatus::Disconnected))?;
         let mut sent = Ok(());
-        for chunk in &job.chunks {
+        let mut bytes = 0;
+        for chunk in job.chunks() {
             control.before_chunk()?;
+            bytes += chunk.len();
             sent = chunk
                 .chunks(WRITE_PIECE)
                 .try_for_each(|piece| {
@@ -297,7 +299,7 @@ impl PrinterPort for SerialPrinter {
                 break;
             }
         }
-        sent.map_err(|e| {
+        sent.map(|()| bytes).map_err(|e| {
             self.port = None;
             PrinterError::Interrupted(e.to_string())
         })

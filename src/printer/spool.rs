@@ -73,7 +73,7 @@ impl PrinterPort for SpoolPrinter {
         }
     }
 
-    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
+    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<usize, PrinterError> {
         // A file is written whole: stopping half way would only leave a confusing half file.
         control.before_chunk()?;
         fs::create_dir_all(&self.dir).map_err(|source| PrinterError::Spool {
@@ -82,9 +82,11 @@ impl PrinterPort for SpoolPrinter {
         })?;
         let stem = self.next_stem(&job.name);
         // The preview first: a `.bin` without its picture would be the confusing half.
-        Self::write(&stem.with_extension("png"), &job.preview_png)?;
-        Self::write(&stem.with_extension("bin"), &job.chunks.concat())?;
-        self.sync_folder()
+        Self::write(&stem.with_extension("png"), &job.paper.preview_png()?)?;
+        let bytes = job.paper.bytes();
+        Self::write(&stem.with_extension("bin"), &bytes)?;
+        self.sync_folder()?;
+        Ok(bytes.len())
     }
 
     fn describe(&self) -> String {

@@ -21,6 +21,7 @@ use crate::printer::print_queue::{self, PrintQueue};
 use crate::printer::printer_lock::PrinterLock;
 use crate::printer::{
     PrinterError, PrinterPort, PrinterStatus, RenderedJob, SendControl, open_printer,
+    slow_receipt_warning,
 };
 use crate::store::Store;
 use crate::upload::office_client::OfficeClient;
@@ -202,6 +203,9 @@ fn start_printing(
             return None;
         }
     };
+    if let Some(warning) = slow_receipt_warning(config) {
+        warn!("{warning}");
+    }
     let printer = Box::new(ReportingPrinter {
         inner: open_printer(config),
         report: printer_status,
@@ -338,7 +342,7 @@ impl PrinterPort for ReportingPrinter {
         status
     }
 
-    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<(), PrinterError> {
+    fn send(&mut self, job: &RenderedJob, control: &SendControl) -> Result<usize, PrinterError> {
         let sent = self.inner.send(job, control);
         if let Err(PrinterError::NotReady(status)) = &sent {
             (self.report)(*status);

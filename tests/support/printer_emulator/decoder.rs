@@ -5,7 +5,9 @@ use super::events::{
     Align, Cut, DecodeError, Event, Feed, Image, LineSpacing, Qr, QrErrorCorrection, TextLine,
     TextSpan,
 };
-use super::{DLE, DOUBLE_BYTE_GLYPH_DOTS, EOT, ESC, FS, GS, LF, SINGLE_BYTE_GLYPH_DOTS};
+use super::{
+    DLE, DOUBLE_BYTE_GLYPH_DOTS, EOT, ESC, FS, GS, LF, MAX_PAPER_DOTS, SINGLE_BYTE_GLYPH_DOTS,
+};
 
 /// Decodes a complete byte stream, stopping at the first error.
 pub fn decode(bytes: &[u8]) -> Result<Vec<Event>, DecodeError> {
@@ -26,6 +28,9 @@ struct PrintSettings {
     bold: bool,
     align: Align,
     line_spacing: LineSpacing,
+    /// `GS L`: where lines and raster bands start, in dots (the horizontal motion unit of a
+    /// 203 dpi printer).
+    left_margin_dots: usize,
     /// `n1` of the last `GS ( k` function 65.
     qr_model: Option<u8>,
     qr_module_size: Option<u8>,
@@ -61,6 +66,7 @@ impl LineInProgress {
 #[derive(Debug, Clone)]
 struct ImageInProgress {
     width_bytes: usize,
+    left_dots: usize,
     height: usize,
     packed_rows: Vec<u8>,
 }
@@ -74,6 +80,7 @@ impl ImageInProgress {
             .flat_map(|&byte| (0..8).map(move |bit| byte & (0x80 >> bit) != 0))
             .collect();
         Image {
+            left: self.left_dots,
             width,
             height: self.height,
             pixels,
@@ -308,6 +315,7 @@ impl Decoder {
                 Step::Consumed(3)
             }
             b'(' => self.step_gs_paren(input, offset, out),
+            b'L' => self.step_left_margin(input, offset),
             b'v' => self.step_raster(input, offset, out),
             b'V' => self.step_cut(input, offset, out),
             _ => Step::Rejected {
@@ -448,31 +456,69 @@ impl Decoder {
         if input.len() < total {
             return Step::NeedMore;
         }
-        if !matches!(mode, 0 | 48) {
-            return bad(
-                total,
-                format!("m = {mode}; only normal scale (0) reassembles pixel for pixel"),
-            );
-        }
+        // m: 0 normal, 1 double width, 2 double height, 3 quadruple (48–51 the same).
+        let (across, down) = match mode {
+            0..=3 | 48..=51 => (1 + usize::from(mode & 1), 1 + usize::from((mode >> 1) & 1)),
+            _ => {
+                return bad(
+                    total,
+                    format!("m = {mode}; expected 0–3 or 48–51 (the scale of the dots)"),
+                );
+            }
+        };
         if let Some(error) = self.unprinted_text(offset, "GS v 0 (raster image)") {
             return Step::Rejected { skip: total, error };
         }
-        let data = &input[8..total];
+        let left_dots = self.settings.left_margin_dots;
+        if left_dots + width_bytes * 8 * across > MAX_PAPER_DOTS {
+            return bad(
+                total,
+                format!(
+                    "{width_bytes} bytes wide from a left margin of {left_dots} dots: past the \
+                     edge of 80 mm paper ({MAX_PAPER_DOTS} dots), where a printer cuts it off"
+                ),
+            );
+        }
+        let data = scaled(&input[8..total], width_bytes, across, down);
+        let (width_bytes, rows) = (width_bytes * across, rows * down);
         match &mut self.image {
-            Some(image) if image.width_bytes == width_bytes => {
-                image.packed_rows.extend_from_slice(data);
+            Some(image) if image.width_bytes == width_bytes && image.left_dots == left_dots => {
+                image.packed_rows.extend_from_slice(&data);
                 image.height += rows;
             }
             _ => {
                 self.flush_image(out);
                 self.image = Some(ImageInProgress {
                     width_bytes,
+                    left_dots,
                     height: rows,
-                    packed_rows: data.to_vec(),
+                    packed_rows: data,
                 });
             }
         }
         Step::Consumed(total)
+    }
+
+    fn step_left_margin(&mut self, input: &[u8], offset: usize) -> Step {
+        if input.len() < 4 {
+            return Step::NeedMore;
+        }
+        if let Some(error) = self.unprinted_text(offset, "GS L (left margin)") {
+            return Step::Rejected { skip: 4, error };
+        }
+        let dots = usize::from(input[2]) + 256 * usize::from(input[3]);
+        if dots >= MAX_PAPER_DOTS {
+            return Step::Rejected {
+                skip: 4,
+                error: DecodeError::BadParameter {
+                    offset,
+                    command: "GS L (left margin)",
+                    detail: format!("{dots} dots; 80 mm paper is {MAX_PAPER_DOTS} dots wide"),
+                },
+            };
+        }
+        self.settings.left_margin_dots = dots;
+        Step::Consumed(4)
     }
 
     fn step_cut(&mut self, input: &[u8], offset: usize, out: &mut Vec<Event>) -> Step {
@@ -683,6 +729,34 @@ impl Decoder {
     }
 }
 
+/// Raster rows as the printer prints them at a GS v 0 scale: each dot `across` dots wide and
+/// each row `down` rows tall.
+fn scaled(data: &[u8], width_bytes: usize, across: usize, down: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() * across * down);
+    for row in data.chunks(width_bytes) {
+        let wide: Vec<u8> = if across == 1 {
+            row.to_vec()
+        } else {
+            row.iter()
+                .flat_map(|&byte| {
+                    let doubled = (0..8).fold(0u16, |acc, bit| {
+                        if byte & (0x80 >> bit) != 0 {
+                            acc | (0xC000 >> (2 * bit))
+                        } else {
+                            acc
+                        }
+                    });
+                    doubled.to_be_bytes()
+                })
+                .collect()
+        };
+        for _ in 0..down {
+            out.extend_from_slice(&wide);
+        }
+    }
+    out
+}
+
 /// A name for the command that starts `bytes`, for [`DecodeError::Truncated`].
 fn command_name(bytes: &[u8]) -> &'static str {
     match bytes {
@@ -690,6 +764,7 @@ fn command_name(bytes: &[u8]) -> &'static str {
         [GS, b'(', ..] => "GS ( k (QR code)",
         [GS, b'v', ..] => "GS v 0 (raster image)",
         [GS, b'V', ..] => "GS V (cut)",
+        [GS, b'L', ..] => "GS L (left margin)",
         [GS, ..] => "a GS command",
         [FS, ..] => "an FS command",
         [DLE, ..] => "DLE EOT (real-time status)",

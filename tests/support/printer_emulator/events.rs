@@ -106,9 +106,12 @@ impl Qr {
     }
 }
 
-/// A 1-bit raster image reassembled from consecutive `GS v 0` bands of the same width.
+/// A 1-bit raster image reassembled from consecutive `GS v 0` bands of the same width and
+/// left margin.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Image {
+    /// Dots from the paper's left edge to the image (`GS L`).
+    pub left: usize,
     /// Dots across: the band's byte width × 8.
     pub width: usize,
     /// Dots down: the sum of the bands' heights.
@@ -165,7 +168,8 @@ impl std::fmt::Debug for Image {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Image {{ width: {}, height: {}, black_dots: {} }}",
+            "Image {{ left: {}, width: {}, height: {}, black_dots: {} }}",
+            self.left,
             self.width,
             self.height,
             self.black_dots()

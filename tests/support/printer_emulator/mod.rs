@@ -57,5 +57,7 @@ pub const XOFF: u8 = 0x13;
 pub const SINGLE_BYTE_GLYPH_DOTS: usize = 12;
 /// Printer dots a Chinese-mode double-byte character (24 × 24) takes across at normal width.
 pub const DOUBLE_BYTE_GLYPH_DOTS: usize = 24;
+/// The widest paper a kiosk prints on: 80 mm, 576 dots.
+pub const MAX_PAPER_DOTS: usize = 576;
 /// Printer dots a text line is tall at height multiplier 1.
 pub const GLYPH_HEIGHT_DOTS: usize = 24;

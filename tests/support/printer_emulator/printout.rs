@@ -1,6 +1,6 @@
 //! [`Printout`]: the printer's events grouped into receipts, one per cut.
 
-use super::events::{Event, Image, Qr, TextLine};
+use super::events::{Event, Feed, Image, Qr, TextLine};
 
 /// What came out of the printer between two cuts: one receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,5 +71,47 @@ impl Printout {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The paper of a raster printout as it comes out, `width` dots across: every image at its
+    /// left margin, one under the other, moved down by each dot feed (`ESC J`), up to the
+    /// feed of whole lines (`ESC d`) before the cut. What a resident holds, dot for dot.
+    pub fn raster_paper(&self, width: usize) -> Result<Image, String> {
+        let mut placed = Vec::new();
+        let mut top = 0;
+        for event in &self.events {
+            match event {
+                Event::Image(image) => {
+                    if image.left + image.width > width {
+                        return Err(format!(
+                            "an image from dot {} to {} is past the paper's {width} dots",
+                            image.left,
+                            image.left + image.width
+                        ));
+                    }
+                    placed.push((top, image));
+                    top += image.height;
+                }
+                Event::Feed(Feed::Dots(dots)) => top += usize::from(*dots),
+                Event::Feed(Feed::Lines(_)) | Event::Cut(_) => break,
+                Event::Init | Event::StatusRequest(_) => {}
+                Event::TextLine(_) | Event::Qr(_) => {
+                    return Err(format!("{event:?} in a raster printout"));
+                }
+            }
+        }
+        let mut pixels = vec![false; width * top];
+        for (image_top, image) in placed {
+            for y in 0..image.height {
+                let start = (image_top + y) * width + image.left;
+                pixels[start..start + image.width].copy_from_slice(image.row(y));
+            }
+        }
+        Ok(Image {
+            left: 0,
+            width,
+            height: top,
+            pixels,
+        })
     }
 }
