@@ -322,6 +322,22 @@ mod tests {
             "summary-zh-384.png",
             &png_bytes(&render_raster(&sheet).unwrap()).unwrap(),
         );
+        // The English sheet on 80 mm paper, where an entry has room for its phrase.
+        let mut wide = config.clone();
+        wide.summary.language = Lang::En;
+        wide.printer.width_dots = 576;
+        let sheet = summary_sheet(&summary, &wide);
+        let lines = sheet.plain_lines();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "A1126-001 O Repairs 3幢2单元 08:12 The lift is…"),
+            "{lines:#?}"
+        );
+        check_golden(
+            "summary-en-576.png",
+            &png_bytes(&render_raster(&sheet).unwrap()).unwrap(),
+        );
     }
 
     #[test]

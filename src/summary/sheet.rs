@@ -1,7 +1,9 @@
-//! The printed daily summary, on the receipt document model: counts, the council's two lists,
-//! what is due, receipts that did not print, what the office did (answered, overdue, unhappy
-//! ratings), and where uploading stands. Columns line up for Chinese text, which takes two
-//! printer columns a character.
+//! The printed daily summary, on the receipt document model: totals first, then the council's
+//! two lists, what is due, receipts that did not print, what the office did (answered, overdue,
+//! unhappy ratings), and where uploading stands. It is a list to act on and fits a short strip:
+//! one line a concern (ticket, colour, category, place), the resident's own words only where
+//! they add to that, each colour's deadline said once. Columns line up for Chinese text, which
+//! takes two printer columns a character.
 
 use chrono::{DateTime, FixedOffset};
 
@@ -11,10 +13,14 @@ use crate::config::Config;
 use crate::paper::{Document, Style, TextSize, text_columns};
 use crate::store::ConcernRecord;
 
-/// How much of a concern's words an entry shows: the sheet is a list to act on, not a copy.
-const ENTRY_WORDS_COLUMNS: usize = 24;
-/// A building and unit fits; a long place name is cut rather than take another line.
-const LOCATION_COLUMNS: usize = 16;
+/// How much of a resident's own words an entry shows, on the line under it: enough to tell two
+/// concerns of one category apart; the board has the rest.
+const ENTRY_WORDS_COLUMNS: usize = 30;
+/// The fewest columns worth printing of a place or a phrase cut to fit an entry's line: less
+/// than two Chinese characters and the ellipsis says nothing.
+const MIN_CLIPPED_COLUMNS: usize = 6;
+/// Columns between the two counts of a line that holds two categories.
+const PAIR_GAP_COLUMNS: usize = 2;
 
 struct Words {
     title: &'static str,
@@ -24,7 +30,6 @@ struct Words {
     total: &'static str,
     none_today: &'static str,
     by_category: &'static str,
-    by_colour: &'static str,
     demands: &'static str,
     conflicts: &'static str,
     due: &'static str,
@@ -40,8 +45,9 @@ struct Words {
     last_success: &'static str,
     never: &'static str,
     due_marker: &'static str,
-    label_separator: &'static str,
     colours: [&'static str; 3],
+    /// The colour as it marks an entry: one character.
+    colour_marks: [&'static str; 3],
 }
 
 const ZH: Words = Words {
@@ -52,7 +58,6 @@ const ZH: Words = Words {
     total: "今日反映",
     none_today: "今日没有新的反映。",
     by_category: "按类别",
-    by_colour: "按颜色",
     demands: "居民诉求清单",
     conflicts: "矛盾问题清单",
     due: "到期或将到期",
@@ -68,8 +73,8 @@ const ZH: Words = Words {
     last_success: "最近成功",
     never: "从未",
     due_marker: "期限",
-    label_separator: "：",
     colours: ["绿", "橙", "红"],
+    colour_marks: ["绿", "橙", "红"],
 };
 
 const EN: Words = Words {
@@ -80,7 +85,6 @@ const EN: Words = Words {
     total: "Concerns today",
     none_today: "No concerns today.",
     by_category: "By category",
-    by_colour: "By colour",
     demands: "Residents' demands list",
     conflicts: "Conflicts list",
     due: "Due now or within 2 days",
@@ -96,8 +100,8 @@ const EN: Words = Words {
     last_success: "Last success",
     never: "never",
     due_marker: "due ",
-    label_separator: ": ",
     colours: ["green", "orange", "red"],
+    colour_marks: ["G", "O", "R"],
 };
 
 impl Words {
@@ -109,11 +113,19 @@ impl Words {
     }
 
     fn colour(&self, colour: Colour) -> &'static str {
-        match colour {
-            Colour::Green => self.colours[0],
-            Colour::Orange => self.colours[1],
-            Colour::Red => self.colours[2],
-        }
+        self.colours[colour_index(colour)]
+    }
+
+    fn colour_mark(&self, colour: Colour) -> &'static str {
+        self.colour_marks[colour_index(colour)]
+    }
+}
+
+fn colour_index(colour: Colour) -> usize {
+    match colour {
+        Colour::Green => 0,
+        Colour::Orange => 1,
+        Colour::Red => 2,
     }
 }
 
@@ -125,29 +137,25 @@ fn spread(left: &str, right: &str, width: usize) -> String {
     format!("{left}{}{right}", " ".repeat(gap))
 }
 
-/// `text` padded with spaces to `width` columns.
-fn pad(text: &str, width: usize) -> String {
-    format!(
-        "{text}{}",
-        " ".repeat(width.saturating_sub(text_columns(text)))
-    )
-}
-
 /// The first `width` columns of `text`, with `…` when cut.
 fn clip(text: &str, width: usize) -> String {
     if text_columns(text) <= width {
         return text.to_string();
     }
+    let room = width.saturating_sub(text_columns(ELLIPSIS));
     let mut clipped = String::new();
     for c in text.chars() {
-        if text_columns(&clipped) + text_columns(&c.to_string()) > width.saturating_sub(1) {
+        if text_columns(&clipped) + text_columns(&c.to_string()) > room {
             break;
         }
         clipped.push(c);
     }
-    clipped.push('…');
+    clipped.push_str(ELLIPSIS);
     clipped
 }
+
+/// What marks a cut text; the printer's Chinese font prints it in two columns.
+const ELLIPSIS: &str = "…";
 
 /// The summary sheet in the configured summary language.
 pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
@@ -155,12 +163,6 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
     let words = Words::of(lang);
     let mut doc = Document::new(config.printer.width_dots);
     let width = doc.columns(TextSize::Normal);
-    let colour_width = words
-        .colours
-        .iter()
-        .map(|c| text_columns(c))
-        .max()
-        .unwrap_or(2);
 
     doc.text(
         config.kiosk.community.get(lang),
@@ -168,10 +170,12 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
     )
     .text(words.title, Style::sized(TextSize::DoubleHeight).centred())
     .text(
-        &format!("{} {}", words.kiosk, config.kiosk.id),
+        &format!(
+            "{} {}  {} {}",
+            words.kiosk, config.kiosk.id, words.date, summary.date
+        ),
         Style::NORMAL,
     )
-    .text(&format!("{} {}", words.date, summary.date), Style::NORMAL)
     .text(
         &format!(
             "{} {}",
@@ -182,40 +186,15 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
     )
     .separator();
 
-    let total = summary.today.len();
-    doc.text(
-        &spread(words.total, &total.to_string(), width),
-        Style::NORMAL,
-    );
-    if total == 0 {
-        doc.text(words.none_today, Style::NORMAL);
-    } else {
-        doc.text(words.by_category, Style::NORMAL.bold());
-        for category in &config.categories {
-            let count = summary
-                .today
-                .iter()
-                .filter(|r| r.concern.details.category == category.code)
-                .count();
-            doc.text(
-                &spread(category.label.get(lang), &count.to_string(), width),
-                Style::NORMAL,
-            );
-        }
-        doc.text(words.by_colour, Style::NORMAL.bold());
-        for colour in Colour::ALL {
-            let count = summary
-                .today
-                .iter()
-                .filter(|r| r.concern.details.colour == colour)
-                .count();
-            doc.text(
-                &spread(words.colour(colour), &count.to_string(), width),
-                Style::NORMAL,
-            );
-        }
-    }
+    let deadlines = colour_deadlines(summary);
+    totals(&mut doc, summary, config, words, &deadlines);
 
+    let sheet = Sheet {
+        words,
+        lang,
+        width,
+        deadlines: &deadlines,
+    };
     for (list, title) in [
         (ListKind::Demands, words.demands),
         (ListKind::Conflicts, words.conflicts),
@@ -230,7 +209,7 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
             Style::NORMAL.bold(),
         );
         for record in entries {
-            entry(&mut doc, record, None, words, lang, colour_width);
+            sheet.entry(&mut doc, record, None);
         }
     }
 
@@ -239,7 +218,7 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
         Style::NORMAL.bold(),
     );
     for (record, due_on) in &summary.due {
-        entry(&mut doc, record, Some(*due_on), words, lang, colour_width);
+        sheet.entry(&mut doc, record, Some(*due_on));
     }
 
     let unprinted = summary.unprinted();
@@ -252,7 +231,7 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
             .iter()
             .map(|r| r.concern.ticket.as_str())
             .collect();
-        doc.text(&tickets.join(" "), Style::NORMAL);
+        doc.text(&ticket_ranges(&tickets).join(" "), Style::NORMAL);
     }
 
     office_section(&mut doc, summary, words, lang);
@@ -263,30 +242,246 @@ pub fn summary_sheet(summary: &DailySummary, config: &Config) -> Document {
         .as_deref()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map_or_else(|| words.never.to_string(), |t| local(t, summary.made_at));
-    doc.separator()
-        .text(words.upload, Style::NORMAL.bold())
-        .text(
-            &spread(
-                words.uploaded_today,
-                &summary.uploaded_on_date.to_string(),
-                width,
-            ),
-            Style::NORMAL,
-        )
-        .text(
-            &spread(words.pending, &upload.pending_concerns.to_string(), width),
-            Style::NORMAL,
-        )
-        .text(
-            &spread(words.rejected, &upload.rejected.len().to_string(), width),
-            Style::NORMAL,
-        );
+    doc.separator().text(words.upload, Style::NORMAL.bold());
+    let counts = [
+        (words.uploaded_today, summary.uploaded_on_date.to_string()),
+        (words.pending, upload.pending_concerns.to_string()),
+        (words.rejected, upload.rejected.len().to_string()),
+    ];
+    for line in in_pairs(&counts, width) {
+        doc.text(&line, Style::NORMAL);
+    }
     for rejected in &upload.rejected {
         doc.text(&rejected.error, Style::NORMAL);
     }
     doc.text(&spread(words.last_success, &last, width), Style::NORMAL)
         .cut();
     doc
+}
+
+/// The day's count with its colours, each colour's deadline for the day's concerns (said once
+/// here rather than on every entry), and the categories that had concerns, two to a line.
+fn totals(
+    doc: &mut Document,
+    summary: &DailySummary,
+    config: &Config,
+    words: &Words,
+    deadlines: &[(Colour, chrono::NaiveDate)],
+) {
+    let lang = config.summary.language;
+    let width = doc.columns(TextSize::Normal);
+    let total = summary.today.len();
+    if total == 0 {
+        doc.text(&spread(words.total, "0", width), Style::NORMAL.bold())
+            .text(words.none_today, Style::NORMAL);
+        return;
+    }
+    let by_colour: Vec<String> = Colour::ALL
+        .iter()
+        .map(|&colour| {
+            let count = summary
+                .today
+                .iter()
+                .filter(|r| r.concern.details.colour == colour)
+                .count();
+            format!("{} {count}", words.colour(colour))
+        })
+        .collect();
+    doc.text(
+        &format!("{} {total}  {}", words.total, by_colour.join("  ")),
+        Style::NORMAL.bold(),
+    );
+    if !deadlines.is_empty() {
+        let dates: Vec<String> = deadlines
+            .iter()
+            .map(|(colour, due)| format!("{}{}", words.colour_mark(*colour), due.format("%m-%d")))
+            .collect();
+        doc.text(
+            &format!("{} {}", words.due_marker.trim_end(), dates.join(" ")),
+            Style::NORMAL,
+        );
+    }
+    doc.text(words.by_category, Style::NORMAL.bold());
+    let counts: Vec<(&str, String)> = config
+        .categories
+        .iter()
+        .filter_map(|category| {
+            let count = summary
+                .today
+                .iter()
+                .filter(|r| r.concern.details.category == category.code)
+                .count();
+            (count > 0).then(|| (category.label.get(lang), count.to_string()))
+        })
+        .collect();
+    for line in in_pairs(&counts, width) {
+        doc.text(&line, Style::NORMAL);
+    }
+}
+
+/// `label count` pairs two to a line where both fit in half the width each, else one a line.
+fn in_pairs(counts: &[(&str, String)], width: usize) -> Vec<String> {
+    let half = width.saturating_sub(PAIR_GAP_COLUMNS) / 2;
+    let fits = counts
+        .iter()
+        .all(|(label, count)| text_columns(label) + 1 + text_columns(count) <= half);
+    if !fits {
+        return counts
+            .iter()
+            .map(|(label, count)| spread(label, count, width))
+            .collect();
+    }
+    counts
+        .chunks(2)
+        .map(|pair| {
+            let cells: Vec<String> = pair
+                .iter()
+                .map(|(label, count)| spread(label, count, half))
+                .collect();
+            cells.join(&" ".repeat(PAIR_GAP_COLUMNS))
+        })
+        .collect()
+}
+
+/// The deadline most of the day's concerns of each colour share (they are filed on one day
+/// under one rule), for the colours the day had.
+fn colour_deadlines(summary: &DailySummary) -> Vec<(Colour, chrono::NaiveDate)> {
+    Colour::ALL
+        .iter()
+        .filter_map(|&colour| {
+            let mut dates: Vec<chrono::NaiveDate> = summary
+                .today
+                .iter()
+                .filter(|r| r.concern.details.colour == colour)
+                .map(|r| r.concern.details.due_date)
+                .collect();
+            dates.sort();
+            let mut best: Option<(chrono::NaiveDate, usize)> = None;
+            for run in dates.chunk_by(|a, b| a == b) {
+                if best.is_none_or(|(_, n)| run.len() > n) {
+                    best = Some((run[0], run.len()));
+                }
+            }
+            best.map(|(date, _)| (colour, date))
+        })
+        .collect()
+}
+
+/// Tickets with consecutive numbers of one day as a range: `A1126-001~005 A1126-009`.
+fn ticket_ranges(tickets: &[&str]) -> Vec<String> {
+    let parsed = |ticket: &str| {
+        let (day, number) = ticket.rsplit_once('-')?;
+        Some((day.to_string(), number.len(), number.parse::<u32>().ok()?))
+    };
+    let mut ranges: Vec<(String, usize, u32, u32)> = Vec::new();
+    let mut out = Vec::new();
+    for ticket in tickets {
+        match parsed(ticket) {
+            Some((day, digits, number)) => match ranges.last_mut() {
+                Some((last_day, last_digits, _, end))
+                    if *last_day == day
+                        && *last_digits == digits
+                        && Some(number) == end.checked_add(1) =>
+                {
+                    *end = number;
+                }
+                _ => ranges.push((day, digits, number, number)),
+            },
+            None => {
+                out.extend(ranges.drain(..).map(range_text));
+                out.push((*ticket).to_string());
+            }
+        }
+    }
+    out.extend(ranges.into_iter().map(range_text));
+    out
+}
+
+fn range_text((day, digits, first, last): (String, usize, u32, u32)) -> String {
+    if first == last {
+        format!("{day}-{first:0digits$}")
+    } else {
+        format!("{day}-{first:0digits$}~{last:0digits$}")
+    }
+}
+
+/// What every entry of the sheet shares.
+struct Sheet<'a> {
+    words: &'a Words,
+    lang: Lang,
+    width: usize,
+    deadlines: &'a [(Colour, chrono::NaiveDate)],
+}
+
+impl Sheet<'_> {
+    /// One concern on one line — `A1126-042 橙 报修 3幢2单元 09:30 电梯坏了` — with its
+    /// deadline only where it is not its colour's for the day (always for an earlier day's
+    /// concern), then the place, the time and the chosen phrase as far as they fit, and the
+    /// resident's own words on a line under it.
+    fn entry(&self, doc: &mut Document, record: &ConcernRecord, due_on: Option<chrono::NaiveDate>) {
+        let details = &record.concern.details;
+        let mut line = format!(
+            "{} {} {}",
+            record.concern.ticket,
+            self.words.colour_mark(details.colour),
+            short_label(details.category_label.get(self.lang))
+        );
+        let due = due_on.unwrap_or(details.due_date);
+        let usual = self
+            .deadlines
+            .iter()
+            .any(|(colour, date)| *colour == details.colour && *date == due);
+        if due_on.is_some() || !usual {
+            line.push_str(&format!(
+                " {}{}",
+                self.words.due_marker,
+                due.format("%m-%d")
+            ));
+        }
+        let phrase = details.phrases.first().map(|p| p.get(self.lang));
+        // The hour a resident came tells staff who it was; for an earlier day's concern the
+        // ticket already carries the date.
+        let filed = details.created_at.format("%H:%M").to_string();
+        let time = due_on.is_none().then_some(filed.as_str());
+        let mut left_over = Vec::new();
+        for extra in [details.location.as_deref(), time, phrase]
+            .into_iter()
+            .flatten()
+        {
+            let room = self.width.saturating_sub(text_columns(&line) + 1);
+            if room >= MIN_CLIPPED_COLUMNS.min(text_columns(extra)) {
+                line.push(' ');
+                line.push_str(&clip(extra, room));
+            } else {
+                left_over.push(extra);
+            }
+        }
+        doc.text(&line, Style::NORMAL);
+        // An earlier day's concern is one staff must chase: where it is gets a line of its
+        // own when it did not fit. They are few; the day's own concerns keep to one line.
+        let own_words = details.text.as_deref().filter(|t| !t.trim().is_empty());
+        let under: Vec<&str> = if due_on.is_some() {
+            left_over.into_iter().chain(own_words).collect()
+        } else {
+            own_words.into_iter().collect()
+        };
+        if !under.is_empty() {
+            let words = clip(
+                &under.join(" "),
+                ENTRY_WORDS_COLUMNS.min(self.width.saturating_sub(2)),
+            );
+            doc.text(&format!("  {words}"), Style::NORMAL);
+        }
+    }
+}
+
+/// A category's name as an entry shows it: two Chinese characters (报修设施 → 报修), or an
+/// English label's first word.
+fn short_label(label: &str) -> String {
+    if label.is_ascii() {
+        return label.split_whitespace().next().unwrap_or(label).to_string();
+    }
+    label.chars().take(2).collect()
 }
 
 /// What the office did, by ticket: answered today, overdue by its own deadline (with that
@@ -319,54 +514,55 @@ fn office_section(doc: &mut Document, summary: &DailySummary, words: &Words, lan
     }
 }
 
-/// One concern in a list, on a line of fixed columns — `A1126-042 09:30 橙 期限12-26` — then
-/// its category, what was said and where, wrapped.
-fn entry(
-    doc: &mut Document,
-    record: &ConcernRecord,
-    due_on: Option<chrono::NaiveDate>,
-    words: &Words,
-    lang: Lang,
-    colour_width: usize,
-) {
-    let details = &record.concern.details;
-    let when = match due_on {
-        // An earlier day's concern: its filing date matters more than the hour.
-        Some(_) => details.created_at.format("%m-%d").to_string(),
-        None => details.created_at.format("%H:%M").to_string(),
-    };
-    let due = due_on.unwrap_or(details.due_date);
-    doc.text(
-        &format!(
-            "{} {when} {} {}{}",
-            record.concern.ticket,
-            pad(words.colour(details.colour), colour_width),
-            words.due_marker,
-            due.format("%m-%d")
-        ),
-        Style::NORMAL,
-    );
-    let said = details
-        .phrases
-        .first()
-        .map(|p| p.get(lang).to_string())
-        .or_else(|| details.text.clone())
-        .unwrap_or_default();
-    let mut what = format!(
-        "{}{}{}",
-        details.category_label.get(lang),
-        words.label_separator,
-        clip(&said, ENTRY_WORDS_COLUMNS)
-    );
-    if let Some(location) = &details.location {
-        what.push_str(&format!(" @{}", clip(location, LOCATION_COLUMNS)));
-    }
-    doc.text(&what, Style::NORMAL);
-}
-
 /// A time as the kiosk's clock shows it.
 fn local(at: DateTime<FixedOffset>, like: DateTime<FixedOffset>) -> String {
     at.with_timezone(like.offset())
         .format("%Y-%m-%d %H:%M")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clipped_text_with_its_ellipsis_fits_the_columns_it_was_given() {
+        for width in 3..12 {
+            let clipped = clip("电梯坏了好几天了", width);
+            assert!(text_columns(&clipped) <= width, "{clipped:?} in {width}");
+        }
+        assert_eq!(clip("电梯坏了", 6), "电梯…");
+        assert_eq!(clip("电梯坏了", 8), "电梯坏了");
+    }
+
+    #[test]
+    fn consecutive_tickets_of_a_day_print_as_a_range() {
+        let tickets = [
+            "A1126-001",
+            "A1126-002",
+            "A1126-003",
+            "A1126-005",
+            "B1126-006",
+            "B1126-007",
+            "odd",
+            "A1127-008",
+        ];
+        assert_eq!(
+            ticket_ranges(&tickets),
+            [
+                "A1126-001~003",
+                "A1126-005",
+                "B1126-006~007",
+                "odd",
+                "A1127-008"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_category_is_named_short_in_both_languages() {
+        assert_eq!(short_label("报修设施"), "报修");
+        assert_eq!(short_label("其他"), "其他");
+        assert_eq!(short_label("Safety hazard"), "Safety");
+    }
 }
