@@ -596,9 +596,18 @@ fn a_kiosk_killed_while_it_pulls_never_asks_for_a_page_it_has_stored() {
     while kills < KILLS_WANTED {
         runs += 1;
         assert!(runs < 100, "the pull finished before it was killed enough");
+        // Killed after a random few pages of this run, not after a random time: on a fast
+        // machine a whole pull can finish inside any fixed delay, and no kill would land in it.
+        let asked_before = office.asked().len();
+        let pages = usize::try_from(1 + random.below(6)).unwrap();
         let mut child = kiosk.command(&["upload", "--once"]).spawn().unwrap();
         let started = Instant::now();
-        std::thread::sleep(Duration::from_millis(20 + random.below(80)));
+        while office.asked().len() < asked_before + pages
+            && child.try_wait().unwrap().is_none()
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         if support::kill_if_running(&mut child) {
             kills += 1;
         }

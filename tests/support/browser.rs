@@ -273,6 +273,16 @@ impl Browser {
             .click()
             .await
             .unwrap_or_else(|e| panic!("press the submit button of {form_css:?}: {e}"));
+        // A click returns before the answer has replaced the page on a loaded machine: the
+        // sent form's element goes stale once the next page is there.
+        let deadline = Instant::now() + PAGE_PATIENCE;
+        while form.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "{form_css:?} is still on the page {PAGE_PATIENCE:?} after it was sent"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The value of this browser's cookie `name` for the page shown, if it has one.
