@@ -1,6 +1,8 @@
 //! The raster-mode encoder (`mode = "raster"`): an image sent as GS v 0 bands, for printers
-//! without a Chinese font. It sends ink, not paper: a run of white rows becomes a paper feed
-//! and each band only the columns that hold ink. Bands let the printer task stream the image
+//! without a Chinese font. It sends ink, not paper: a run of white rows becomes a paper feed,
+//! each band carries only the columns that hold ink, and a band whose dots come in pairs
+//! (Chinese text is drawn from a 12-pixel font doubled) goes at GS v 0's double width and
+//! height, a quarter of the data for the same dots. Bands let the printer task stream the image
 //! and stop between two bands (paper out, XOFF) without the printer ever holding a
 //! half-received band.
 //!
