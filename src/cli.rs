@@ -19,6 +19,7 @@ use crate::paper;
 use crate::printer::print_queue::{PRINT_WAIT_LIMIT, PrintWait, print_and_wait};
 use crate::printer::printer_lock::PrinterLock;
 use crate::printer::{open_printer, receipt_line_time, slow_receipt_warning};
+use crate::speech::{DEFAULT_RATE_WPM, ESPEAK_PROGRAM, Espeak, every_screen};
 use crate::store::{ConcernRecord, JobKind, JobState};
 use crate::summary::{DailySummary, summary_sheet};
 use crate::supervisor::upload_until;
@@ -114,6 +115,42 @@ pub fn printer_test(settings: &Settings) -> Result<(), CommandError> {
     }
     report_print("test page", &wait);
     printed_or_failure(wait)
+}
+
+/// `speech-samples --out DIR`: every resident screen's prompt in both languages, spoken by
+/// espeak-ng into `DIR/{screen}-{lang}.wav`, with its words in a `.txt` beside it; the
+/// categories, phrases and places are the config's first ones.
+pub fn speech_samples(settings: &Settings, out: &std::path::Path) -> Result<(), CommandError> {
+    let config = &settings.config;
+    let engine = Espeak::new(std::path::Path::new(ESPEAK_PROGRAM), DEFAULT_RATE_WPM);
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut stdout = std::io::stdout().lock();
+    for lang in [Lang::ZhCn, Lang::En] {
+        let category = config.categories.first();
+        let phrase = category.and_then(|c| c.phrases.first());
+        let place = config.places.first();
+        let screens = every_screen(
+            category.map_or("", |c| c.label.get(lang)),
+            phrase.map_or("", |p| p.get(lang)),
+            place.map_or("", |p| p.label.get(lang)),
+            lang,
+        );
+        for (name, prompt) in screens {
+            let words = prompt.text(lang);
+            let clip = engine
+                .render(&words, lang)
+                .map_err(|e| CommandError::Runtime(e.into()))?;
+            let stem = out.join(format!("{name}-{}", lang.tag()));
+            let wav = stem.with_extension("wav");
+            std::fs::write(&wav, clip.to_wav())
+                .with_context(|| format!("cannot write {}", wav.display()))?;
+            std::fs::write(stem.with_extension("txt"), format!("{words}\n"))
+                .with_context(|| format!("cannot write {}", stem.display()))?;
+            writeln!(stdout, "{} {:.1} s", wav.display(), clip.seconds())
+                .context("cannot write to stdout")?;
+        }
+    }
+    Ok(())
 }
 
 /// `upload --once`: one round now, a line per batch; exit 0 only when nothing is left pending.

@@ -31,6 +31,7 @@ pub mod printer;
 mod property_runs;
 pub mod protocol;
 pub mod receipt;
+pub mod speech;
 pub mod store;
 pub mod summary;
 pub mod supervisor;

@@ -109,6 +109,13 @@ enum Command {
     },
     /// Check the config, the database, the data folder and the clock; exit 0 only when all pass.
     Doctor,
+    /// Speak every resident screen's prompt, in both languages, into WAV files (with the words
+    /// beside each in a .txt), for people who review or tune what the kiosk says.
+    SpeechSamples {
+        /// The folder the WAV files go to.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -151,6 +158,7 @@ fn dispatch(cli: Cli) -> Result<(), CommandError> {
         } => cli::export(&settings, format, since, until),
         Command::Reprint { ticket } => cli::reprint(&settings, &ticket),
         Command::PrinterTest => cli::printer_test(&settings),
+        Command::SpeechSamples { out } => cli::speech_samples(&settings, &out),
         Command::Upload { once } => cli::upload(&settings, once),
         Command::Summary {
             date,

@@ -11,8 +11,8 @@ use std::path::Path;
 use layers::{Rules, Violation, check};
 
 /// The layers of `src/`, lowest first: the clock, logs and health board; the domain; the
-/// kiosk↔office contract; the page engine; the config; then what keeps, prints, exports and
-/// uploads concerns; the supervisor that runs the background tasks; and on top the programs'
+/// kiosk↔office contract; the page engine; the config; then what keeps concerns, what a receipt
+/// says and how a screen is spoken; what prints, exports and uploads them; the supervisor that runs the background tasks; and on top the programs'
 /// faces (touch UI, command line, doctor, office); above them only the demo, which runs the
 /// kiosk and the office in one process.
 const LAYERS: &[&[&str]] = &[
@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["protocol"],
     &["paper"],
     &["config"],
-    &["store", "receipt"],
+    &["store", "receipt", "speech"],
     &["summary", "maintenance", "export", "upload"],
     &["printer"],
     &["supervisor", "app"],

@@ -1,0 +1,299 @@
+//! What each resident screen says when it appears, in words made for the ear: the screen's
+//! title and what to do, the ticket number digit by digit and the promise's date in words on
+//! Done, the countdown on the idle warning, the state and the office's reply on a result.
+//! Categories, phrases and places come from the config as text, so a new config needs no
+//! recording.
+
+use chrono::NaiveDate;
+
+use super::spoken_text::{config_text, date, one_by_one};
+use crate::concern::{Colour, Lang};
+
+/// A screen as it is spoken, with what the screen shows that changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    Home,
+    Category,
+    Emergency,
+    Details {
+        category: String,
+    },
+    Place,
+    Contact,
+    Confirm {
+        category: String,
+        what: String,
+        place: Option<String>,
+    },
+    Done {
+        ticket: String,
+        colour: Colour,
+        days: u32,
+        due: NaiveDate,
+        printed: bool,
+    },
+    IdleWarning {
+        seconds_left: u32,
+    },
+    Check,
+    CheckCode,
+    Result {
+        ticket: String,
+        state: String,
+        reply: Option<String>,
+    },
+    Rate,
+    /// What a resident tapped: its label, from the screen or the config.
+    Tapped {
+        label: String,
+    },
+}
+
+impl Prompt {
+    /// The words to speak, in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let zh = lang == Lang::ZhCn;
+        let pick = |zh_text: &str, en_text: &str| if zh { zh_text } else { en_text }.to_string();
+        match self {
+            Prompt::Home => pick(
+                "您好。要反映问题，请点“我要反映问题”；查进度，请点“查询办理进度”。",
+                "Hello. To report a concern, tap Report a concern. To check one, tap Check my concern.",
+            ),
+            Prompt::Category => pick(
+                "请选择问题类别，点一下就可以。",
+                "Please pick a topic. One tap is enough.",
+            ),
+            Prompt::Emergency => pick(
+                "如果有人受伤或有危险，请马上拨打电话一一零或一二零。不紧急的话，请点继续。",
+                "If someone is hurt or in danger, call one one zero or one two zero now. If not, tap Continue.",
+            ),
+            Prompt::Details { category } => {
+                let category = config_text(category, lang);
+                if zh {
+                    format!("您选的是{category}。请点一下是什么事，可以选几项，然后点下一步。")
+                } else {
+                    format!(
+                        "You chose {category}. Tap what it is about, one or more, then tap Next."
+                    )
+                }
+            }
+            Prompt::Place => pick(
+                "在哪里？请点一个地方，或者输入楼号。不想说可以跳过。",
+                "Where is it? Tap a place or type your building. You can skip this.",
+            ),
+            Prompt::Contact => pick(
+                "要社区给您回电话吗？可以留电话，也可以不留。",
+                "Shall the office call you back? You can leave your number, or stay anonymous.",
+            ),
+            Prompt::Confirm {
+                category,
+                what,
+                place,
+            } => {
+                let (category, what) = (config_text(category, lang), config_text(what, lang));
+                let place = place.as_deref().map(|p| config_text(p, lang));
+                match (zh, place) {
+                    (true, Some(place)) => format!(
+                        "请核对：类别，{category}；事项，{what}；地点，{place}。对的话请点提交。"
+                    ),
+                    (true, None) => {
+                        format!("请核对：类别，{category}；事项，{what}。对的话请点提交。")
+                    }
+                    (false, Some(place)) => format!(
+                        "Please check: {category}; {what}; at {place}. If this is right, tap Submit."
+                    ),
+                    (false, None) => {
+                        format!("Please check: {category}; {what}. If this is right, tap Submit.")
+                    }
+                }
+            }
+            Prompt::Done {
+                ticket,
+                colour,
+                days,
+                due,
+                printed,
+            } => done(ticket, *colour, *days, *due, *printed, lang),
+            Prompt::IdleWarning { seconds_left } => {
+                if zh {
+                    format!("您还在吗？{seconds_left}秒后会清除。要继续，请点“我还需要时间”。")
+                } else {
+                    format!(
+                        "Are you still there? This clears in {seconds_left} seconds. Tap I need more time to go on."
+                    )
+                }
+            }
+            Prompt::Check => pick(
+                "请输入回执上的编号，或者把回执上的二维码对准扫码口。",
+                "Type the number on your receipt, or hold its QR code to the scanner.",
+            ),
+            Prompt::CheckCode => pick(
+                "请输入回执上编号旁边的四位查询码。",
+                "Type the four-digit check code next to your receipt's number.",
+            ),
+            Prompt::Result {
+                ticket,
+                state,
+                reply,
+            } => {
+                let ticket = one_by_one(ticket, lang);
+                let reply = reply.as_deref().map(|r| config_text(r, lang));
+                match (zh, reply) {
+                    (true, Some(reply)) => format!("编号{ticket}。{state}。社区的答复：{reply}"),
+                    (true, None) => {
+                        format!("编号{ticket}。{state}。还没有答复，有了会在这里告诉您。")
+                    }
+                    (false, Some(reply)) => {
+                        format!("Number {ticket}. {state}. The office says: {reply}")
+                    }
+                    (false, None) => format!(
+                        "Number {ticket}. {state}. No answer yet. We will tell you here as soon as there is one."
+                    ),
+                }
+            }
+            Prompt::Rate => pick(
+                "您对答复满意吗？请点一个表情。",
+                "Are you happy with the answer? Tap a face.",
+            ),
+            Prompt::Tapped { label } => config_text(label, lang),
+        }
+    }
+}
+
+/// Done: thanks, the number digit by digit, the colour's promise with its date in words, and
+/// where the receipt is. "Read it to me" says it again.
+fn done(
+    ticket: &str,
+    colour: Colour,
+    days: u32,
+    due: NaiveDate,
+    printed: bool,
+    lang: Lang,
+) -> String {
+    let number = one_by_one(ticket, lang);
+    let due = date(due, false, lang);
+    match lang {
+        Lang::ZhCn => {
+            let promise = match colour {
+                Colour::Green => format!("绿色，{days}天内答复，{due}前"),
+                Colour::Orange => format!("橙色，{days}天内答复，{due}前"),
+                Colour::Red => format!("红色，每{days}天跟进一次，{due}第一次"),
+            };
+            let receipt = if printed {
+                "请取走下面的回执。"
+            } else {
+                "打印机需要处理，请记下您的编号，工作人员会帮您打印。"
+            };
+            format!("谢谢。您的编号是{number}。{promise}。{receipt}")
+        }
+        Lang::En => {
+            let promise = match colour {
+                Colour::Green => format!("Green: an answer within {days} days, by {due}"),
+                Colour::Orange => format!("Orange: an answer within {days} days, by {due}"),
+                Colour::Red => format!("Red: followed up every {days} days, first on {due}"),
+            };
+            let receipt = if printed {
+                "Please take your receipt from the printer below."
+            } else {
+                "The printer needs attention. Please note your number; staff will print it."
+            };
+            format!("Thank you. Your number is {number}. {promise}. {receipt}")
+        }
+    }
+}
+
+/// Every resident screen's prompt with sample contents, for `speech-samples` and the tests:
+/// (a file-name-safe name, the prompt).
+pub fn every_screen(
+    category: &str,
+    phrase: &str,
+    place: &str,
+    lang: Lang,
+) -> Vec<(&'static str, Prompt)> {
+    let reply = match lang {
+        Lang::ZhCn => "电梯已经修好了，谢谢您的反映。",
+        Lang::En => "The lift was repaired today. Thank you for telling us.",
+    };
+    let state = match lang {
+        Lang::ZhCn => "已答复",
+        Lang::En => "Answered",
+    };
+    let due = NaiveDate::from_ymd_opt(2026, 12, 26).unwrap_or_default();
+    vec![
+        ("home", Prompt::Home),
+        ("category", Prompt::Category),
+        ("emergency", Prompt::Emergency),
+        (
+            "details",
+            Prompt::Details {
+                category: category.to_string(),
+            },
+        ),
+        ("place", Prompt::Place),
+        ("contact", Prompt::Contact),
+        (
+            "confirm",
+            Prompt::Confirm {
+                category: category.to_string(),
+                what: phrase.to_string(),
+                place: Some(place.to_string()),
+            },
+        ),
+        (
+            "done",
+            Prompt::Done {
+                ticket: "A1126-001".to_string(),
+                colour: Colour::Orange,
+                days: 30,
+                due,
+                printed: true,
+            },
+        ),
+        ("idle-warning", Prompt::IdleWarning { seconds_left: 30 }),
+        ("check", Prompt::Check),
+        ("check-code", Prompt::CheckCode),
+        (
+            "result",
+            Prompt::Result {
+                ticket: "A1126-001".to_string(),
+                state: state.to_string(),
+                reply: Some(reply.to_string()),
+            },
+        ),
+        ("rate", Prompt::Rate),
+        (
+            "tapped",
+            Prompt::Tapped {
+                label: phrase.to_string(),
+            },
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn done_says_the_ticket_one_digit_at_a_time_and_the_date_in_words() {
+        let due = NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        let done = |lang| {
+            Prompt::Done {
+                ticket: "A1126-001".into(),
+                colour: Colour::Orange,
+                days: 30,
+                due,
+                printed: true,
+            }
+            .text(lang)
+        };
+        let zh = done(Lang::ZhCn);
+        assert!(zh.contains("A 一一二六 杠 零零一"), "{zh}");
+        assert!(zh.contains("十二月八日前"), "{zh}");
+        assert!(zh.ends_with("请取走下面的回执。"), "{zh}");
+        assert!(!zh.contains("1126"), "{zh}");
+        let en = done(Lang::En);
+        assert!(en.contains("A one one two six dash zero zero one"), "{en}");
+        assert!(en.contains("by 8 December"), "{en}");
+    }
+}
