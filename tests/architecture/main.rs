@@ -12,9 +12,9 @@ use layers::{Rules, Violation, check};
 
 /// The layers of `src/`, lowest first: the clock, logs and health board; the domain; the
 /// kiosk↔office contract; the page engine; the config; then what keeps concerns, what a receipt
-/// says and how a screen is spoken; what prints, exports and uploads them; the supervisor that runs the background tasks; and on top the programs'
-/// faces (touch UI, command line, doctor, office); above them only the demo, which runs the
-/// kiosk and the office in one process.
+/// says and how a screen is spoken; what prints, exports and uploads them; the supervisor that
+/// runs the background tasks; and on top the programs' faces (touch UI, command line, doctor,
+/// office); above them only the demo, which runs the kiosk and the office in one process.
 const LAYERS: &[&[&str]] = &[
     &["clock", "logging", "health", "display"],
     &["concern"],
