@@ -1,6 +1,9 @@
 //! Spoken guidance through the real espeak-ng: every resident screen's prompt is real speech
 //! of a plausible length in both languages, Chinese gets Mandarin tones rather than English
-//! letter names, clips are cached, and `speech-samples` writes what a reviewer listens to.
+//! letter names, clips are cached, and `speech-samples` writes what a reviewer listens to. The
+//! speaker, on a sink that records instead of playing: a new prompt cuts the last one short, a
+//! prompt said again is heard again, and the volume goes back to the configured level for the
+//! next resident.
 
 mod support;
 
@@ -9,7 +12,8 @@ use std::path::Path;
 use concern_kiosk::concern::Lang;
 use concern_kiosk::config::Config;
 use concern_kiosk::speech::{
-    ClipCache, DEFAULT_RATE_WPM, ESPEAK_PROGRAM, Espeak, Prompt, Source, every_screen,
+    AudioError, AudioSink, CHUNK_FRAMES, ClipCache, DEFAULT_RATE_WPM, ESPEAK_PROGRAM, Espeak,
+    Played, Prompt, Source, Speaker, Spoken, every_screen,
 };
 use support::{TestKiosk, stderr, stdout};
 
@@ -124,5 +128,175 @@ fn speech_samples_writes_every_screens_words_and_wav_in_both_languages() {
         stdout(&output).contains("done-zh-CN.wav"),
         "{}",
         stdout(&output)
+    );
+}
+
+/// A sound card that records what it would have played, at a hundredth of real time so a
+/// test can cut a prompt short while it plays.
+#[derive(Clone, Default)]
+struct RecordingSink {
+    playing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AudioSink for RecordingSink {
+    fn play(
+        &mut self,
+        clip: &concern_kiosk::speech::Clip,
+        _volume: u8,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Played, AudioError> {
+        use std::sync::atomic::Ordering;
+        self.playing.store(true, Ordering::SeqCst);
+        let mut played = 0;
+        for chunk in clip.samples.chunks(CHUNK_FRAMES) {
+            if !keep_going() {
+                self.playing.store(false, Ordering::SeqCst);
+                return Ok(Played::Stopped {
+                    after_samples: played,
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_micros(500));
+            played += chunk.len();
+        }
+        self.playing.store(false, Ordering::SeqCst);
+        Ok(Played::Whole)
+    }
+
+    fn describe(&self) -> String {
+        "a recording".into()
+    }
+}
+
+/// A speaker on the recording sink, and what it reports.
+fn recording_speaker(
+    dir: &Path,
+    volume: u8,
+) -> (Speaker, RecordingSink, std::sync::mpsc::Receiver<Spoken>) {
+    let sink = RecordingSink::default();
+    let (tell, heard) = std::sync::mpsc::channel();
+    let speaker = Speaker::start(
+        ClipCache::new(dir, engine()),
+        Box::new(sink.clone()),
+        volume,
+        Box::new(move |spoken| {
+            let _ = tell.send(spoken);
+        }),
+    )
+    .unwrap();
+    (speaker, sink, heard)
+}
+
+const HEARD_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[test]
+fn a_new_prompt_cuts_the_one_being_spoken_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let (speaker, sink, heard) = recording_speaker(dir.path(), 80);
+    let home = Prompt::Home.text(Lang::ZhCn);
+    speaker.say(home.clone(), Lang::ZhCn);
+    let started = std::time::Instant::now();
+    while !sink.playing.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(started.elapsed() < HEARD_WITHIN, "the prompt never started");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    // The resident taps a button: its label is said instead.
+    let tapped = Prompt::Tapped {
+        label: "报修设施".into(),
+    }
+    .text(Lang::ZhCn);
+    speaker.say(tapped.clone(), Lang::ZhCn);
+    match heard.recv_timeout(HEARD_WITHIN).unwrap() {
+        Spoken::CutShort {
+            text,
+            after_samples,
+        } => {
+            assert_eq!(text, home);
+            assert!(after_samples > 0);
+        }
+        other => panic!("the first prompt was not cut short: {other:?}"),
+    }
+    assert_eq!(
+        heard.recv_timeout(HEARD_WITHIN).unwrap(),
+        Spoken::Whole {
+            text: tapped,
+            volume: 80
+        }
+    );
+}
+
+#[test]
+fn the_volume_staff_set_lasts_until_the_next_resident() {
+    let dir = tempfile::tempdir().unwrap();
+    let (speaker, _, heard) = recording_speaker(dir.path(), 80);
+    let words = Prompt::Rate.text(Lang::En);
+    speaker.set_volume(40);
+    speaker.say(words.clone(), Lang::En);
+    assert_eq!(
+        heard.recv_timeout(HEARD_WITHIN).unwrap(),
+        Spoken::Whole {
+            text: words.clone(),
+            volume: 40
+        }
+    );
+    speaker.new_resident();
+    assert_eq!(speaker.volume(), 80);
+    speaker.say(words.clone(), Lang::En);
+    assert_eq!(
+        heard.recv_timeout(HEARD_WITHIN).unwrap(),
+        Spoken::Whole {
+            text: words,
+            volume: 80
+        }
+    );
+}
+
+#[test]
+fn the_same_prompt_said_again_is_heard_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (speaker, _, heard) = recording_speaker(dir.path(), 70);
+    let words = Prompt::Category.text(Lang::ZhCn);
+    for _ in 0..2 {
+        speaker.say(words.clone(), Lang::ZhCn);
+        assert_eq!(
+            heard.recv_timeout(HEARD_WITHIN).unwrap(),
+            Spoken::Whole {
+                text: words.clone(),
+                volume: 70
+            }
+        );
+    }
+}
+
+#[test]
+fn without_a_sound_device_or_espeak_ng_doctor_says_speech_is_off_and_why() {
+    let kiosk = TestKiosk::new();
+    let speech_line = |output: &std::process::Output| -> String {
+        stdout(output)
+            .lines()
+            .find(|l| l.contains("speech"))
+            .unwrap_or_else(|| panic!("no speech line in {}", stdout(output)))
+            .to_string()
+    };
+    // ALSA without its configuration finds no device.
+    let output = kiosk
+        .command(&["doctor"])
+        .env("ALSA_CONFIG_PATH", kiosk.dir.path().join("no-alsa.conf"))
+        .output()
+        .unwrap();
+    let line = speech_line(&output);
+    assert!(
+        line.starts_with("WARN") && line.contains("off: no sound device"),
+        "{line}"
+    );
+    // No espeak-ng on the PATH: said, with the package to install.
+    let output = kiosk
+        .command(&["doctor"])
+        .env("PATH", kiosk.dir.path())
+        .output()
+        .unwrap();
+    let line = speech_line(&output);
+    assert!(
+        line.starts_with("WARN") && line.contains("install the espeak-ng package"),
+        "{line}"
     );
 }
