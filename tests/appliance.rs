@@ -11,11 +11,12 @@ use concern_kiosk::clock::local_now;
 use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::config::Config;
 use concern_kiosk::store::{JobKind, JobState, Store};
+use concern_kiosk::supervisor::TASKS_ASKED_TO_STOP;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use support::display::VirtualDisplay;
 use support::freeze::FrozenThread;
-use support::printer_emulator::{BusyPattern, EmulatorOptions, PrinterEmulator, decode};
+use support::printer_emulator::{EmulatorOptions, PrinterEmulator, decode};
 use support::systemd_notify::NotifySocket;
 use support::{TestKiosk, open_db};
 
@@ -77,6 +78,11 @@ fn log_text(log: &PathBuf) -> String {
 /// SIGTERM, as `systemctl stop` sends it, then waits for the exit.
 fn stop(child: &mut Child, log: &PathBuf) -> ExitStatus {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("send SIGTERM");
+    wait_for_exit(child, log)
+}
+
+/// The kiosk's exit status, once it has exited of its own accord within [`STOP_LIMIT`].
+fn wait_for_exit(child: &mut Child, log: &PathBuf) -> ExitStatus {
     let deadline = Instant::now() + STOP_LIMIT;
     loop {
         if let Some(status) = child.try_wait().expect("look at the kiosk") {
@@ -232,7 +238,7 @@ fn pings_stop_while_the_ui_loop_hangs() {
 /// the queue before the kiosk starts.
 /// Files `count` concerns with as many words as a resident may type, in English: a raster
 /// receipt of about 29 KB, more than the serial line's buffers (about 17 KB in the pty and
-/// 4 KB in the printer) hold, so the kiosk is still sending when it is told to stop.
+/// 4 KB in the printer) hold, so the kiosk is still sending when the printer holds it back.
 fn file_long_concerns(kiosk: &TestKiosk, count: usize) -> Vec<String> {
     let config = kiosk.load_config();
     let (mut store, _) = Store::open(&kiosk.data_dir(), local_now()).expect("open the store");
@@ -269,10 +275,10 @@ fn integrity(kiosk: &TestKiosk) -> String {
 }
 
 /// Waits until the printer has taken every byte the kiosk sent (none for half a second).
-fn settled_bytes(printer: &PrinterEmulator, quiet: Duration) -> Vec<u8> {
+fn settled_bytes(printer: &PrinterEmulator) -> Vec<u8> {
     let mut last = printer.raw_bytes();
     loop {
-        std::thread::sleep(quiet);
+        std::thread::sleep(Duration::from_millis(500));
         let now = printer.raw_bytes();
         if now.len() == last.len() {
             return now;
@@ -291,26 +297,32 @@ fn sigterm_mid_receipt_finishes_the_band_exits_0_and_the_next_start_prints_it() 
     let tickets = file_long_concerns(&kiosk, 2);
     let log = kiosk.dir.path().join("kiosk.log");
 
-    // A busy printer that holds the kiosk back with XOFF every 4 KiB, so a 29 KB raster
-    // receipt takes seconds and SIGTERM lands in the middle of it.
-    let pause = Duration::from_millis(400);
-    let slow = EmulatorOptions {
-        busy: Some(BusyPattern {
-            every_bytes: 4096,
-            pause,
-        }),
-        ..EmulatorOptions::default()
-    };
-    let printer = PrinterEmulator::plug_in_at(&port, slow).expect("plug the printer in");
+    // The printer goes busy (XOFF) once the first receipt is under way, so the kiosk is held
+    // in the middle of it; SIGTERM comes then, and the printer takes bytes again only once
+    // the kiosk has told its print task to stop. Whatever the machine's speed, the stop lands
+    // mid-receipt: at most the pty's and the printer's buffers (about 21 KB) can have left.
+    let printer = PrinterEmulator::plug_in_at(&port, EmulatorOptions::default())
+        .expect("plug the printer in");
     let mut child = start_kiosk(&kiosk, &display, None, &log);
     printer
-        .wait_for_raw_bytes(10_000, STARTUP)
+        .wait_for_raw_bytes(2_000, STARTUP)
         .expect("the first receipt starts printing");
-    let status = stop(&mut child, &log);
+    printer.send_xoff();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("send SIGTERM");
+    let deadline = Instant::now() + STOP_LIMIT;
+    while !log_text(&log).contains(TASKS_ASKED_TO_STOP) {
+        assert!(
+            Instant::now() < deadline,
+            "the kiosk never told its tasks to stop; its log:\n{}",
+            log_text(&log)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    printer.send_xon();
+    let status = wait_for_exit(&mut child, &log);
     assert_eq!(status.code(), Some(0), "log:\n{}", log_text(&log));
 
-    // Quiet for longer than a pause: the bytes in flight when the kiosk stopped have arrived.
-    let printed = settled_bytes(&printer, pause + Duration::from_millis(500));
+    let printed = settled_bytes(&printer);
     assert!(
         printer.wait_for_printouts(1, Duration::ZERO).is_err(),
         "the test meant to stop mid-receipt, but a whole receipt was printed"

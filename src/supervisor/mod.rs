@@ -16,7 +16,7 @@ use crate::health::{HealthBoard, Heartbeat, Task, Watchdog};
 use crate::upload::schedule::UploadHandle;
 
 pub use signals::ShutdownSignals;
-pub use tasks::{PrinterStatusObserver, upload_until};
+pub use tasks::{PrinterStatusObserver, TASKS_ASKED_TO_STOP, upload_until};
 
 /// The running background tasks with their health board and watchdog.
 pub struct Supervisor {

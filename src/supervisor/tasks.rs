@@ -66,6 +66,9 @@ impl BackgroundTasks {
     /// before its task looks at the stop request.
     pub fn stop(mut self) {
         self.print_stop.store(true, Ordering::Relaxed);
+        // After the flag, so whoever reads it in the log knows the print task will stop at
+        // its next band.
+        info!("{TASKS_ASKED_TO_STOP}");
         // Dropping the sender wakes the print task from its wait (Disconnected).
         self.print_wake = None;
         self.upload = None;
@@ -84,6 +87,10 @@ impl BackgroundTasks {
         }
     }
 }
+
+/// Logged once the background tasks have been told to stop: the print task finishes the band
+/// it is sending, the uploader its request, then they end.
+pub const TASKS_ASKED_TO_STOP: &str = "the background tasks are asked to stop: the print task finishes its band, the uploader its request";
 
 /// Starts the print task and the uploader. Neither failing stops the kiosk: a concern is stored
 /// before anything is printed or uploaded, and both catch up when they can.
