@@ -160,6 +160,28 @@ async fn no_more_uploads_are_decoded_at_once_than_the_limit_and_the_rest_are_tol
     assert!((1..=2).contains(&peak), "{peak} decoded at once");
 }
 
+/// How many times the office is stopped the moment it says it listens: the signal used to be
+/// taken over only once the server's loop first waited, and a SIGTERM before that killed it.
+const PROMPT_STOPS: usize = 10;
+
+#[test]
+fn sigterm_the_moment_the_office_listens_stops_it_cleanly() {
+    for round in 0..PROMPT_STOPS {
+        let mut office = RunningOffice::start(&[]);
+        // Connections already waiting keep the server's loop busy accepting them.
+        let _clients: Vec<TcpStream> = (0..4)
+            .map(|_| TcpStream::connect(office.addr).unwrap())
+            .collect();
+        let status = office.terminate();
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(0),
+            "round {round}: the office did not stop cleanly: {status:?} {}",
+            office.log()
+        );
+    }
+}
+
 #[test]
 fn sigterm_with_clients_still_connected_stops_at_the_shutdown_deadline() {
     let mut office = RunningOffice::start(&[

@@ -108,11 +108,12 @@ pub async fn serve_command(options: ServeOptions) -> Result<(), OfficeCommandErr
             addr: options.listen,
             source,
         })?;
+    let stop = stop_signal();
     info!(
         "concern-office listening on http://{addr}, storing into {}",
         options.db.display()
     );
-    serve_until(listener, office, limits, stop_signal())
+    serve_until(listener, office, limits, stop)
         .await
         .map_err(OfficeCommandError::Serve)?;
     info!("concern-office stopped");
@@ -141,31 +142,47 @@ async fn erase_personal_data_daily(office: Office) {
     }
 }
 
-/// Completes on Ctrl-C or (on Unix) SIGTERM, which is how systemd stops a service.
-async fn stop_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!("cannot listen for Ctrl-C: {e}");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on Ctrl-C or (on Unix) SIGTERM, which is how systemd stops a service. The signals
+/// are taken over here, before the office says it listens: a future that registered them only
+/// when first polled left a moment, while the server's loop had not yet waited on it, in which
+/// a SIGTERM still killed the process outright instead of stopping it (seen once in CI).
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
+    let taken = {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |stream: std::io::Result<tokio::signal::unix::Signal>,
+                        name: &'static str| async move {
+                match stream {
+                    Ok(mut stream) => {
+                        stream.recv().await;
+                    }
+                    Err(e) => {
+                        tracing::warn!("cannot listen for {name}: {e}");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            let (interrupt, terminate) = taken;
+            tokio::select! {
+                () = wait(interrupt, "Ctrl-C") => info!("Ctrl-C: finishing the requests in flight"),
+                () = wait(terminate, "SIGTERM") => info!("SIGTERM: finishing the requests in flight"),
             }
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
+        }
+        #[cfg(not(unix))]
+        {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::warn!("cannot listen for Ctrl-C: {e}");
                 std::future::pending::<()>().await;
             }
+            info!("Ctrl-C: finishing the requests in flight");
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => info!("Ctrl-C: finishing the requests in flight"),
-        () = terminate => info!("SIGTERM: finishing the requests in flight"),
     }
 }
