@@ -19,9 +19,9 @@ use concern_kiosk::clock::SystemClock;
 use concern_kiosk::concern::Lang;
 use concern_kiosk::config::{Config, FlowControl, PrinterKind};
 use concern_kiosk::paper::{DEFAULT_BAND_ROWS, PrintMode, PrintReady, encode, render_raster};
-use concern_kiosk::printer::open_printer;
 use concern_kiosk::printer::print_queue::{DrainOutcome, PrintQueue};
 use concern_kiosk::printer::printer_lock::PrinterLock;
+use concern_kiosk::printer::{line_seconds, open_printer};
 use concern_kiosk::receipt::{receipt, reference_concern};
 use concern_kiosk::store::Store;
 use printer_emulator::{EmulatorOptions, PrinterEmulator};
@@ -184,10 +184,6 @@ fn wait_for_receipt(mode: PrintMode, baud: u32) -> anyhow::Result<(Duration, Dur
     anyhow::ensure!(printer.decode_errors().is_empty(), "the printer saw errors");
     let first_byte = first_byte.ok_or_else(|| anyhow::anyhow!("no byte reached the printer"))?;
     Ok((first_byte, cut))
-}
-
-fn line_seconds(bytes: usize, baud: u32) -> f64 {
-    bytes as f64 * 10.0 / f64::from(baud)
 }
 
 fn millis(duration: Duration) -> f64 {

@@ -7,6 +7,7 @@ use concern_kiosk::concern::{Draft, Lang};
 use concern_kiosk::config::Config;
 use concern_kiosk::paper::PrintMode;
 use concern_kiosk::paper::{DEFAULT_BAND_ROWS, encode, render_raster};
+use concern_kiosk::printer::line_seconds;
 use concern_kiosk::store::Store;
 use concern_kiosk::summary::{DailySummary, summary_sheet};
 
@@ -48,8 +49,8 @@ fn main() -> anyhow::Result<()> {
         let bytes = encode(&sheet, mode, DEFAULT_BAND_ROWS)?.len();
         println!(
             "  {mode:?}: {bytes} bytes, {:.1} s at 9600 baud ({:.1} s at 115200)  (goal ≤ {goal} B: {})",
-            bytes as f64 * 10.0 / 9600.0,
-            bytes as f64 * 10.0 / 115_200.0,
+            line_seconds(bytes, 9600),
+            line_seconds(bytes, 115_200),
             verdict(bytes <= goal)
         );
     }

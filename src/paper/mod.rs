@@ -73,7 +73,6 @@ pub enum PaperError {
 /// once its first byte is out. A raster job is drawn and encoded band by band as it is sent,
 /// so the printer starts on the first band while the rest is still to be drawn.
 pub struct PrintReady {
-    mode: PrintMode,
     band_rows: u32,
     layout: RasterLayout,
     /// The whole text-mode job: about a kilobyte, made at once.
@@ -90,15 +89,10 @@ impl PrintReady {
             PrintMode::Raster => None,
         };
         Ok(PrintReady {
-            mode,
             band_rows,
             layout,
             text,
         })
-    }
-
-    pub fn mode(&self) -> PrintMode {
-        self.mode
     }
 
     /// The job's bytes in the pieces that may go out between two checks of the printer: the
