@@ -32,18 +32,20 @@ use crate::protocol::wire::STATUS_PAGE_PATH;
 pub use error::ConfigError;
 pub use lookup::{CONFIG_ENV, ConfigSource, SYSTEM_CONFIG_PATH};
 pub use schema::{
-    ActiveHours, BackupSection, Config, FlowControl, KioskSection, PrinterKind, PrinterSection,
-    RetentionSection, StaffSection, StatusQuery, SummarySection, UploadSection,
+    BackupSection, Config, DEFAULT_ALSA_DEVICE, DEFAULT_SPEECH_RATE_WPM, DailyWindow, FlowControl,
+    KioskSection, PrinterKind, PrinterSection, RetentionSection, SpeechSection, StaffSection,
+    StatusQuery, SummarySection, UploadSection,
 };
 pub use usable::{
     CODE_PLACEHOLDER, MAX_PIN_HASH_MEMORY_KIB, MAX_PIN_HASH_PASSES, TICKET_PLACEHOLDER,
     longest_ticket, tracking_address, tracking_url_warning,
 };
 pub use validate::{
-    BACKUPS_KEPT, BAND_ROWS, BATCH_CONCERNS, MAX_CATEGORIES, MAX_NAME_CHARS,
+    BACKUPS_KEPT, BAND_ROWS, BATCH_CONCERNS, MAX_ALSA_DEVICE_CHARS, MAX_CATEGORIES, MAX_NAME_CHARS,
     MAX_PHRASES_PER_CATEGORY, MAX_PLACES, MAX_SHOWN_TEXT_CHARS, PAPER_WIDTHS_DOTS,
-    REQUEST_TIMEOUT_SECONDS, RETENTION_DAYS, STALL_TIMEOUT_SECONDS, STANDARD_BAUDS,
-    STATUS_TIMEOUT_MS, TICKET_PREFIX_LETTERS, TRIAGE_DAYS, UPLOAD_EVERY_MINUTES,
+    REQUEST_TIMEOUT_SECONDS, RETENTION_DAYS, SPEECH_RATE_WPM, SPEECH_VOLUME_PERCENT,
+    STALL_TIMEOUT_SECONDS, STANDARD_BAUDS, STATUS_TIMEOUT_MS, TICKET_PREFIX_LETTERS, TRIAGE_DAYS,
+    UPLOAD_EVERY_MINUTES,
 };
 
 use source_map::SourceMap;
@@ -53,7 +55,7 @@ use source_map::SourceMap;
 pub const DEMO_PIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZGVtby1raW9zay1zYWx0$NQe5E9FDswuMZoFZKiFiB6lnO92jPYcu4BdHo37XTNU";
 /// The reference appliance config; the demo config is this file with laptop-friendly paths.
 const REFERENCE_CONFIG: &str = include_str!("../../firmware-config/kiosk.toml");
-/// The largest config file read: the reference, with a comment on every key, is 24 KB; a file
+/// The largest config file read: the reference, with a comment on every key, is 26 KB; a file
 /// forty times larger is not a kiosk config but a log, an image or a device named by mistake.
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 /// The demo's upload round: a minute, so an answer typed on the demo board is on the kiosk by
@@ -111,7 +113,7 @@ impl Config {
         // A newcomer watching the loop should not wait half an hour for the next round, nor
         // find uploads asleep because it is evening.
         config.upload.every_minutes = DEMO_ROUND_MINUTES;
-        config.upload.active_hours = ActiveHours {
+        config.upload.active_hours = DailyWindow {
             start: NaiveTime::MIN,
             end: NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN),
         };

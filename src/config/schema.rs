@@ -25,6 +25,8 @@ pub struct Config {
     pub backup: BackupSection,
     #[serde(default)]
     pub triage: TriageRules,
+    #[serde(default)]
+    pub speech: SpeechSection,
     #[serde(default, rename = "place")]
     pub places: Vec<Place>,
     #[serde(rename = "category")]
@@ -106,7 +108,7 @@ pub struct UploadSection {
     #[serde(default = "default_every_minutes")]
     pub every_minutes: u32,
     #[serde(default = "default_active_hours")]
-    pub active_hours: ActiveHours,
+    pub active_hours: DailyWindow,
     #[serde(default = "default_max_batch")]
     pub max_batch: u32,
     /// An extra CA certificate (PEM) for an office with its own certificate authority.
@@ -116,21 +118,33 @@ pub struct UploadSection {
     pub request_timeout_seconds: u32,
 }
 
-/// The daily window in which the uploader runs on its schedule.
+/// A window of the day, "HH:MM-HH:MM": the uploader's active hours, the speech's quiet hours.
+/// One whose end comes before its start runs past midnight ("21:00-07:00").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ActiveHours {
+pub struct DailyWindow {
     pub start: NaiveTime,
     pub end: NaiveTime,
 }
 
-impl<'de> Deserialize<'de> for ActiveHours {
+impl DailyWindow {
+    /// Whether `time` is inside: from the start, up to but not including the end.
+    pub fn contains(&self, time: NaiveTime) -> bool {
+        if self.start <= self.end {
+            (self.start..self.end).contains(&time)
+        } else {
+            time >= self.start || time < self.end
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DailyWindow {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
         let bad =
             || serde::de::Error::custom(format!("`{raw}` is not a window like \"07:00-21:00\""));
         let (start, end) = raw.split_once('-').ok_or_else(bad)?;
         let parse = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| bad());
-        Ok(ActiveHours {
+        Ok(DailyWindow {
             start: parse(start)?,
             end: parse(end)?,
         })
@@ -197,6 +211,59 @@ fn default_backup_at() -> NaiveTime {
 /// A week of nights: a problem noticed on Monday can still be undone from last Monday.
 fn default_backups_kept() -> u32 {
     7
+}
+
+/// Spoken guidance: the kiosk reads its screens aloud.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpeechSection {
+    #[serde(default = "default_speech_enabled")]
+    pub enabled: bool,
+    /// The level each resident starts at, in percent of the clip's full scale.
+    #[serde(default = "default_volume_percent")]
+    pub volume_percent: u32,
+    #[serde(default = "default_rate_wpm")]
+    pub rate_wpm: u32,
+    /// Hours in which screens are not read out by themselves; "Read it to me" still speaks.
+    #[serde(default)]
+    pub quiet_hours: Option<DailyWindow>,
+    /// The ALSA playback device, as `aplay -D` takes it.
+    #[serde(default = "default_alsa_device")]
+    pub device: String,
+}
+
+impl Default for SpeechSection {
+    fn default() -> Self {
+        SpeechSection {
+            enabled: default_speech_enabled(),
+            volume_percent: default_volume_percent(),
+            rate_wpm: default_rate_wpm(),
+            quiet_hours: None,
+            device: default_alsa_device(),
+        }
+    }
+}
+
+/// Many residents see poorly: a kiosk speaks unless it is told not to.
+fn default_speech_enabled() -> bool {
+    true
+}
+/// Loud enough across a community-centre hall on a small powered speaker, with headroom for
+/// staff to turn it up for a resident who hears poorly.
+fn default_volume_percent() -> u32 {
+    80
+}
+/// Words a minute: espeak-ng's own 175 is brisk for an 80-year-old listener; 150 is the pace
+/// of a clerk reading a form aloud (about 3.5 Chinese syllables a second).
+pub const DEFAULT_SPEECH_RATE_WPM: u32 = 150;
+/// The card's default device, as `aplay` plays on it.
+pub const DEFAULT_ALSA_DEVICE: &str = "default";
+
+fn default_rate_wpm() -> u32 {
+    DEFAULT_SPEECH_RATE_WPM
+}
+fn default_alsa_device() -> String {
+    DEFAULT_ALSA_DEVICE.to_string()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -266,8 +333,8 @@ fn default_every_minutes() -> u32 {
     30
 }
 /// The centre's opening hours with a margin: nobody files at night.
-fn default_active_hours() -> ActiveHours {
-    ActiveHours {
+fn default_active_hours() -> DailyWindow {
+    DailyWindow {
         start: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or(NaiveTime::MIN),
         end: NaiveTime::from_hms_opt(21, 0, 0).unwrap_or(NaiveTime::MIN),
     }

@@ -145,7 +145,7 @@ fn parse_with(key: &str, value: &str) -> Result<Config, ConfigError> {
 
 /// Each bound the loader keeps, just outside on either side: the key, its value, and the
 /// dotted key the error must name.
-const OUT_OF_BOUNDS: [(&str, &str, &str); 27] = [
+const OUT_OF_BOUNDS: [(&str, &str, &str); 32] = [
     ("days_after_upload", "0", "retention.days_after_upload"),
     ("days_after_upload", "3651", "retention.days_after_upload"),
     (
@@ -205,6 +205,11 @@ const OUT_OF_BOUNDS: [(&str, &str, &str); 27] = [
         "kiosk.id",
     ),
     ("icon", "\"Broom Icon\"", "category[1].icon"),
+    ("volume_percent", "9", "speech.volume_percent"),
+    ("volume_percent", "101", "speech.volume_percent"),
+    ("rate_wpm", "79", "speech.rate_wpm"),
+    ("rate_wpm", "261", "speech.rate_wpm"),
+    ("device", "\"plughw:CARD=USB Audio\"", "speech.device"),
 ];
 
 #[test]
@@ -234,6 +239,10 @@ fn the_largest_and_smallest_accepted_values_load() {
         ("keep", "90"),
         ("keep", "1"),
         ("band_rows", "255"),
+        ("volume_percent", "10"),
+        ("volume_percent", "100"),
+        ("rate_wpm", "80"),
+        ("rate_wpm", "260"),
     ] {
         let config = parse_with(key, value);
         assert!(config.is_ok(), "{key} = {value}: {}", config.unwrap_err());
@@ -477,4 +486,34 @@ fn a_category_beyond_what_the_category_screen_shows_is_refused() {
             .contains(&format!("between 1 and {MAX_CATEGORIES} categories")),
         "{e}"
     );
+}
+
+#[test]
+fn quiet_hours_may_run_past_midnight_but_not_be_empty() {
+    use chrono::NaiveTime;
+    let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    let text = REFERENCE_CONFIG.replace(
+        "# quiet_hours = \"21:00-07:00\"",
+        "quiet_hours = \"21:00-07:00\"",
+    );
+    let quiet = Config::parse(&text, "kiosk.toml")
+        .unwrap()
+        .speech
+        .quiet_hours
+        .unwrap();
+    assert!(quiet.contains(at(23, 0)) && quiet.contains(at(6, 59)));
+    assert!(!quiet.contains(at(7, 0)) && !quiet.contains(at(12, 0)));
+    let text = REFERENCE_CONFIG.replace(
+        "# quiet_hours = \"21:00-07:00\"",
+        "quiet_hours = \"08:00-08:00\"",
+    );
+    let e = Config::parse(&text, "kiosk.toml").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("speech.quiet_hours"), "{e}");
+    assert!(e.to_string().contains("enabled = false"), "{e}");
+    // Speech is on by default, at the configured level.
+    let speech = Config::parse(REFERENCE_CONFIG, "kiosk.toml")
+        .unwrap()
+        .speech;
+    assert!(speech.enabled && speech.quiet_hours.is_none());
+    assert_eq!((speech.volume_percent, speech.rate_wpm), (80, 150));
 }

@@ -61,6 +61,15 @@ pub const TRIAGE_DAYS: RangeInclusive<u32> = 1..=365;
 /// Nightly backups kept: each is a full copy of the database on the SD card; ninety nights is
 /// more than anyone goes back.
 pub const BACKUPS_KEPT: RangeInclusive<u32> = 1..=90;
+/// The speech's starting volume in percent: below 10 nobody hears it across a community-centre
+/// hall (a kiosk that should be silent says `enabled = false`).
+pub const SPEECH_VOLUME_PERCENT: RangeInclusive<u32> = 10..=100;
+/// Words a minute: below 80 a prompt drags past the screen it belongs to; above 260 an elderly
+/// listener loses the words (espeak-ng itself takes 80 to 450).
+pub const SPEECH_RATE_WPM: RangeInclusive<u32> = 80..=260;
+/// An ALSA device name ("default", "plughw:CARD=Headphones,DEV=0", "hw:1,0"): longer is a
+/// paste gone wrong.
+pub const MAX_ALSA_DEVICE_CHARS: usize = 64;
 /// Paper widths in dots at 203 dpi: 58 mm and 80 mm rolls.
 pub const PAPER_WIDTHS_DOTS: [u32; 2] = [384, 576];
 
@@ -118,7 +127,7 @@ fn check_numbers(config: &Config, map: &SourceMap) -> Result<(), ConfigError> {
     let printer = &config.printer;
     let upload = &config.upload;
     let triage = &config.triage;
-    let ranges: [(&str, u32, RangeInclusive<u32>, &str); 11] = [
+    let ranges: [(&str, u32, RangeInclusive<u32>, &str); 13] = [
         (
             "printer.status_timeout_ms",
             printer.status_timeout_ms,
@@ -162,6 +171,18 @@ fn check_numbers(config: &Config, map: &SourceMap) -> Result<(), ConfigError> {
             "days",
         ),
         ("backup.keep", config.backup.keep, BACKUPS_KEPT, "backups"),
+        (
+            "speech.volume_percent",
+            config.speech.volume_percent,
+            SPEECH_VOLUME_PERCENT,
+            "percent",
+        ),
+        (
+            "speech.rate_wpm",
+            config.speech.rate_wpm,
+            SPEECH_RATE_WPM,
+            "words a minute",
+        ),
         ("triage.green.days", triage.green.days, TRIAGE_DAYS, "days"),
         (
             "triage.orange.days",
@@ -219,6 +240,32 @@ fn check_numbers(config: &Config, map: &SourceMap) -> Result<(), ConfigError> {
         return Err(map.key_error(
             "upload.active_hours",
             "the start must come before the end, e.g. \"07:00-21:00\"",
+        ));
+    }
+    check_speech(config, map)
+}
+
+fn check_speech(config: &Config, map: &SourceMap) -> Result<(), ConfigError> {
+    let speech = &config.speech;
+    if speech
+        .quiet_hours
+        .is_some_and(|quiet| quiet.start == quiet.end)
+    {
+        return Err(map.key_error(
+            "speech.quiet_hours",
+            "the start and the end are the same time; a window like \"21:00-07:00\" may run past midnight (to be silent all day, set enabled = false)",
+        ));
+    }
+    let device = &speech.device;
+    if device.is_empty()
+        || device.chars().count() > MAX_ALSA_DEVICE_CHARS
+        || !device.chars().all(|c| c.is_ascii_graphic())
+    {
+        return Err(map.key_error(
+            "speech.device",
+            format!(
+                "must be an ALSA device name of 1 to {MAX_ALSA_DEVICE_CHARS} characters without spaces, as `aplay -L` lists them, e.g. \"default\""
+            ),
         ));
     }
     Ok(())

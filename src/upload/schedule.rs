@@ -11,7 +11,7 @@ use tracing::warn;
 use super::office_client::OfficeClient;
 use super::uploader::{RoundMode, RoundReport, Uploader};
 use crate::clock::Clock;
-use crate::config::{ActiveHours, Config};
+use crate::config::{Config, DailyWindow};
 use crate::store::StoreError;
 
 /// A day and a bit: the schedule always has a round within that span.
@@ -24,7 +24,7 @@ const WAIT_SLICE: std::time::Duration = std::time::Duration::from_secs(5);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
     pub every_minutes: u32,
-    pub active_hours: ActiveHours,
+    pub active_hours: DailyWindow,
     /// Closing time (`summary.print_at`): one more round a minute after it.
     pub closing: NaiveTime,
 }
@@ -39,7 +39,7 @@ impl Schedule {
     }
 
     fn active(&self, t: NaiveDateTime) -> bool {
-        (self.active_hours.start..self.active_hours.end).contains(&t.time())
+        self.active_hours.contains(t.time())
     }
 
     fn is_round_minute(&self, t: NaiveDateTime) -> bool {
@@ -167,7 +167,7 @@ mod tests {
     fn schedule() -> Schedule {
         Schedule {
             every_minutes: 30,
-            active_hours: ActiveHours {
+            active_hours: DailyWindow {
                 start: NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
                 end: NaiveTime::from_hms_opt(21, 0, 0).unwrap(),
             },
@@ -208,7 +208,7 @@ mod tests {
             at("2026-11-26 17:31:00")
         );
         let late = Schedule {
-            active_hours: ActiveHours {
+            active_hours: DailyWindow {
                 start: NaiveTime::from_hms_opt(7, 0, 0).unwrap(),
                 end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
             },
