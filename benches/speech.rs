@@ -8,9 +8,9 @@ use std::sync::mpsc::{Sender, channel};
 use std::time::{Duration, Instant};
 
 use concern_kiosk::concern::Lang;
+use concern_kiosk::config::DEFAULT_SPEECH_RATE_WPM;
 use concern_kiosk::speech::{
-    AudioError, AudioSink, Clip, ClipCache, DEFAULT_RATE_WPM, ESPEAK_PROGRAM, Espeak, Played,
-    Prompt, Speaker,
+    AudioError, AudioSink, Clip, ClipCache, ESPEAK_PROGRAM, Espeak, Played, Prompt, Speaker,
 };
 
 /// Rounds per figure: espeak-ng's start-up varies from run to run.
@@ -38,7 +38,7 @@ fn main() -> anyhow::Result<()> {
         for round in 0..ROUNDS {
             let dir = tempfile::tempdir()?;
             let (tell, heard) = channel();
-            let engine = Espeak::new(Path::new(ESPEAK_PROGRAM), DEFAULT_RATE_WPM);
+            let engine = Espeak::new(Path::new(ESPEAK_PROGRAM), DEFAULT_SPEECH_RATE_WPM);
             let speaker = Speaker::start(
                 ClipCache::new(dir.path(), engine),
                 Box::new(FirstSample(tell)),

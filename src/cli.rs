@@ -19,7 +19,7 @@ use crate::paper;
 use crate::printer::print_queue::{PRINT_WAIT_LIMIT, PrintWait, print_and_wait};
 use crate::printer::printer_lock::PrinterLock;
 use crate::printer::{open_printer, receipt_line_time, slow_receipt_warning};
-use crate::speech::{DEFAULT_RATE_WPM, ESPEAK_PROGRAM, Espeak, every_screen};
+use crate::speech::{ESPEAK_PROGRAM, Espeak, every_screen};
 use crate::store::{ConcernRecord, JobKind, JobState};
 use crate::summary::{DailySummary, summary_sheet};
 use crate::supervisor::upload_until;
@@ -122,7 +122,7 @@ pub fn printer_test(settings: &Settings) -> Result<(), CommandError> {
 /// categories, phrases and places are the config's first ones.
 pub fn speech_samples(settings: &Settings, out: &std::path::Path) -> Result<(), CommandError> {
     let config = &settings.config;
-    let engine = Espeak::new(std::path::Path::new(ESPEAK_PROGRAM), DEFAULT_RATE_WPM);
+    let engine = Espeak::new(std::path::Path::new(ESPEAK_PROGRAM), config.speech.rate_wpm);
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut stdout = std::io::stdout().lock();
     for lang in [Lang::ZhCn, Lang::En] {

@@ -10,12 +10,11 @@ use chrono::{DateTime, Datelike, FixedOffset};
 
 use crate::app::{CommandError, Settings};
 use crate::clock::local_now;
-use crate::concern::Lang;
 use crate::config::{Config, tracking_url_warning};
 use crate::display;
 use crate::printer::printer_lock::PrinterLock;
 use crate::printer::{open_printer, slow_receipt_warning};
-use crate::speech::{AlsaSink, AudioSink, DEFAULT_RATE_WPM, ESPEAK_PROGRAM, Espeak};
+use crate::speech::SpeechSetup;
 use crate::store::Store;
 use crate::upload::office_from_config;
 
@@ -120,30 +119,17 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
         checks.push(Check::warn("printer speed", warning));
     }
     checks.push(check_display());
-    checks.push(check_speech());
+    checks.push(check_speech(config, data_dir));
     checks
 }
 
-/// Whether the kiosk can speak: espeak-ng with both voices, and a sound device that opens.
-/// Without them the kiosk works as it does silent, so this is only worth a mention.
-fn check_speech() -> Check {
-    let engine = Espeak::new(Path::new(ESPEAK_PROGRAM), DEFAULT_RATE_WPM);
-    for lang in [Lang::ZhCn, Lang::En] {
-        if let Err(e) = engine.render(".", lang) {
-            return Check::warn("speech", format!("off: {e}"));
-        }
-    }
-    match AlsaSink::open_default() {
-        Ok(sink) => Check::new(
-            "speech",
-            Ok(format!(
-                "espeak-ng ({}, {}) on {}",
-                Espeak::voice(Lang::ZhCn),
-                Espeak::voice(Lang::En),
-                sink.describe()
-            )),
-        ),
-        Err(e) => Check::warn("speech", format!("off: {e}")),
+/// Whether the kiosk can speak: on in the config, espeak-ng with both voices, and a sound
+/// device that opens. Without them the kiosk works as it does silent, so this is only worth a
+/// mention.
+fn check_speech(config: &Config, data_dir: &Path) -> Check {
+    match SpeechSetup::check(config, data_dir) {
+        Ok(setup) => Check::new("speech", Ok(setup.describe())),
+        Err(off) => Check::warn("speech", format!("off: {off}")),
     }
 }
 

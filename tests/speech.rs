@@ -7,24 +7,16 @@
 
 mod support;
 
-use std::path::Path;
-
 use concern_kiosk::concern::Lang;
 use concern_kiosk::config::Config;
-use concern_kiosk::speech::{
-    AudioError, AudioSink, CHUNK_FRAMES, ClipCache, DEFAULT_RATE_WPM, ESPEAK_PROGRAM, Espeak,
-    Played, Prompt, Source, Speaker, Spoken, every_screen,
-};
+use concern_kiosk::speech::{ClipCache, Prompt, Source, Spoken, every_screen};
+use support::recording_sink::{HEARD_WITHIN, RecordingSink, engine, recording_speaker};
 use support::{TestKiosk, stderr, stdout};
 
 /// What a screen's prompt may last: long enough to be words, short enough that a resident
 /// is not kept listening.
 const SHORTEST_SECONDS: f64 = 0.3;
 const LONGEST_SECONDS: f64 = 15.0;
-
-fn engine() -> Espeak {
-    Espeak::new(Path::new(ESPEAK_PROGRAM), DEFAULT_RATE_WPM)
-}
 
 fn demo_screens(lang: Lang) -> Vec<(&'static str, Prompt)> {
     let config = Config::demo().unwrap();
@@ -131,74 +123,14 @@ fn speech_samples_writes_every_screens_words_and_wav_in_both_languages() {
     );
 }
 
-/// A sound card that records what it would have played, at a hundredth of real time so a
-/// test can cut a prompt short while it plays.
-#[derive(Clone, Default)]
-struct RecordingSink {
-    playing: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl AudioSink for RecordingSink {
-    fn play(
-        &mut self,
-        clip: &concern_kiosk::speech::Clip,
-        _volume: u8,
-        keep_going: &dyn Fn() -> bool,
-    ) -> Result<Played, AudioError> {
-        use std::sync::atomic::Ordering;
-        self.playing.store(true, Ordering::SeqCst);
-        let mut played = 0;
-        for chunk in clip.samples.chunks(CHUNK_FRAMES) {
-            if !keep_going() {
-                self.playing.store(false, Ordering::SeqCst);
-                return Ok(Played::Stopped {
-                    after_samples: played,
-                });
-            }
-            std::thread::sleep(std::time::Duration::from_micros(500));
-            played += chunk.len();
-        }
-        self.playing.store(false, Ordering::SeqCst);
-        Ok(Played::Whole)
-    }
-
-    fn describe(&self) -> String {
-        "a recording".into()
-    }
-}
-
-/// A speaker on the recording sink, and what it reports.
-fn recording_speaker(
-    dir: &Path,
-    volume: u8,
-) -> (Speaker, RecordingSink, std::sync::mpsc::Receiver<Spoken>) {
-    let sink = RecordingSink::default();
-    let (tell, heard) = std::sync::mpsc::channel();
-    let speaker = Speaker::start(
-        ClipCache::new(dir, engine()),
-        Box::new(sink.clone()),
-        volume,
-        Box::new(move |spoken| {
-            let _ = tell.send(spoken);
-        }),
-    )
-    .unwrap();
-    (speaker, sink, heard)
-}
-
-const HEARD_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
-
 #[test]
 fn a_new_prompt_cuts_the_one_being_spoken_short() {
     let dir = tempfile::tempdir().unwrap();
-    let (speaker, sink, heard) = recording_speaker(dir.path(), 80);
+    let sink = RecordingSink::fast();
+    let (speaker, heard) = recording_speaker(dir.path(), sink.clone(), 80);
     let home = Prompt::Home.text(Lang::ZhCn);
     speaker.say(home.clone(), Lang::ZhCn);
-    let started = std::time::Instant::now();
-    while !sink.playing.load(std::sync::atomic::Ordering::SeqCst) {
-        assert!(started.elapsed() < HEARD_WITHIN, "the prompt never started");
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    sink.wait_until_playing();
     // The resident taps a button: its label is said instead.
     let tapped = Prompt::Tapped {
         label: "报修设施".into(),
@@ -227,7 +159,7 @@ fn a_new_prompt_cuts_the_one_being_spoken_short() {
 #[test]
 fn the_volume_staff_set_lasts_until_the_next_resident() {
     let dir = tempfile::tempdir().unwrap();
-    let (speaker, _, heard) = recording_speaker(dir.path(), 80);
+    let (speaker, heard) = recording_speaker(dir.path(), RecordingSink::fast(), 80);
     let words = Prompt::Rate.text(Lang::En);
     speaker.set_volume(40);
     speaker.say(words.clone(), Lang::En);
@@ -253,7 +185,7 @@ fn the_volume_staff_set_lasts_until_the_next_resident() {
 #[test]
 fn the_same_prompt_said_again_is_heard_again() {
     let dir = tempfile::tempdir().unwrap();
-    let (speaker, _, heard) = recording_speaker(dir.path(), 70);
+    let (speaker, heard) = recording_speaker(dir.path(), RecordingSink::fast(), 70);
     let words = Prompt::Category.text(Lang::ZhCn);
     for _ in 0..2 {
         speaker.say(words.clone(), Lang::ZhCn);

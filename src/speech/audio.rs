@@ -8,8 +8,6 @@ use super::clip::Clip;
 /// Frames written to the sound card at a time: 50 ms at 22,050 Hz, so a tap stops speech
 /// within a twentieth of a second.
 pub const CHUNK_FRAMES: usize = 1102;
-/// The ALSA device the kiosk plays on: the card's default, as `aplay` uses it.
-pub const ALSA_DEVICE: &str = "default";
 
 /// How a clip's playing ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,16 +57,16 @@ pub struct AlsaSink {
 }
 
 impl AlsaSink {
-    /// The default device, if it opens for playback now.
-    pub fn open_default() -> Result<AlsaSink, AudioError> {
+    /// The ALSA playback `device` (`speech.device`), if it opens for playback now.
+    pub fn open(device: &str) -> Result<AlsaSink, AudioError> {
         let sink = AlsaSink {
-            device: ALSA_DEVICE.to_string(),
+            device: device.to_string(),
         };
-        sink.open(22_050)?;
+        sink.open_pcm(22_050)?;
         Ok(sink)
     }
 
-    fn open(&self, rate: u32) -> Result<alsa::pcm::PCM, AudioError> {
+    fn open_pcm(&self, rate: u32) -> Result<alsa::pcm::PCM, AudioError> {
         use alsa::pcm::{Access, Format, HwParams, PCM};
         let pcm = PCM::new(&self.device, alsa::Direction::Playback, false)
             .map_err(|e| AudioError::NoDevice(format!("{}: {e}", self.device)))?;
@@ -95,7 +93,7 @@ impl AudioSink for AlsaSink {
         keep_going: &dyn Fn() -> bool,
     ) -> Result<Played, AudioError> {
         let failed = |e: alsa::Error| AudioError::Failed(e.to_string());
-        let pcm = self.open(clip.sample_rate)?;
+        let pcm = self.open_pcm(clip.sample_rate)?;
         let io = pcm.io_i16().map_err(failed)?;
         let samples = at_volume(&clip.samples, volume);
         let mut played = 0;

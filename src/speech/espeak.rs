@@ -14,9 +14,6 @@ use crate::concern::Lang;
 
 /// The program on the appliance (Debian's and Raspberry Pi OS's package `espeak-ng`).
 pub const ESPEAK_PROGRAM: &str = "espeak-ng";
-/// Words a minute: espeak-ng's 175 is brisk for an 80-year-old listener; 150 is the pace of a
-/// clerk reading a form aloud (about 3.5 Chinese syllables a second).
-pub const DEFAULT_RATE_WPM: u32 = 150;
 /// The rates espeak-ng accepts (its `-s` option).
 pub const RATE_WPM: std::ops::RangeInclusive<u32> = 80..=450;
 /// The longest text spoken at once: a screen's prompt with a long reply is well under it.

@@ -9,6 +9,15 @@ use chrono::NaiveDate;
 use super::spoken_text::{config_text, date, one_by_one};
 use crate::concern::{Colour, Lang};
 
+/// Why Check my concern could not go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckTrouble {
+    UnreadableScan,
+    WrongCode,
+    TooManyTries,
+    Unavailable,
+}
+
 /// A screen as it is spoken, with what the screen shows that changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
@@ -19,7 +28,11 @@ pub enum Prompt {
         category: String,
     },
     Place,
+    /// Where, with the keypad for the building and unit open.
+    Address,
     Contact,
+    /// Contact, with the keypad for the phone number open.
+    Phone,
     Confirm {
         category: String,
         what: String,
@@ -37,19 +50,66 @@ pub enum Prompt {
     },
     Check,
     CheckCode,
+    /// Check my concern could not go on: said instead of the screen's prompt.
+    CheckTrouble(CheckTrouble),
     Result {
         ticket: String,
         state: String,
+        /// The office's reply, once the receipt is proved (its check code or QR code).
         reply: Option<String>,
+        unlocked: bool,
+    },
+    /// No case has this number.
+    NotFound {
+        ticket: String,
+        hotline: String,
     },
     Rate,
+    /// The Result screen just after the rating.
+    Thanked,
+    /// The staff menu's volume, said at that volume so staff hear what the resident will.
+    Volume {
+        percent: u8,
+    },
     /// What a resident tapped: its label, from the screen or the config.
     Tapped {
         label: String,
     },
+    /// A phrase tapped on Details, and whether it is now chosen.
+    Toggled {
+        label: String,
+        chosen: bool,
+    },
 }
 
 impl Prompt {
+    /// The prompts that are the same for every resident, which the kiosk renders ahead.
+    pub fn same_for_everyone() -> Vec<Prompt> {
+        let mut prompts = vec![
+            Prompt::Home,
+            Prompt::Category,
+            Prompt::Emergency,
+            Prompt::Place,
+            Prompt::Address,
+            Prompt::Contact,
+            Prompt::Phone,
+            Prompt::Check,
+            Prompt::CheckCode,
+            Prompt::Rate,
+            Prompt::Thanked,
+        ];
+        prompts.extend(
+            [
+                CheckTrouble::UnreadableScan,
+                CheckTrouble::WrongCode,
+                CheckTrouble::TooManyTries,
+                CheckTrouble::Unavailable,
+            ]
+            .map(Prompt::CheckTrouble),
+        );
+        prompts
+    }
+
     /// The words to speak, in `lang`.
     pub fn text(&self, lang: Lang) -> String {
         let zh = lang == Lang::ZhCn;
@@ -64,7 +124,7 @@ impl Prompt {
                 "Please pick a topic. One tap is enough.",
             ),
             Prompt::Emergency => pick(
-                "如果有人受伤或有危险，请马上拨打电话一一零或一二零。不紧急的话，请点继续。",
+                "如果有人受伤或有危险，请马上拨打电话一一零或一二零。不紧急的话，请点“继续反映”。",
                 "If someone is hurt or in danger, call one one zero or one two zero now. If not, tap Continue.",
             ),
             Prompt::Details { category } => {
@@ -80,6 +140,14 @@ impl Prompt {
             Prompt::Place => pick(
                 "在哪里？请点一个地方，或者输入楼号。不想说可以跳过。",
                 "Where is it? Tap a place or type your building. You can skip this.",
+            ),
+            Prompt::Address => pick(
+                "请用数字键输入楼号；要输单元，先点“单元”。输好了请点确定。",
+                "Type the building number on the keys. For the unit, tap Unit first. Then tap OK.",
+            ),
+            Prompt::Phone => pick(
+                "请输入您的电话号码，输好了请点确定。",
+                "Type your phone number, then tap OK.",
             ),
             Prompt::Contact => pick(
                 "要社区给您回电话吗？可以留电话，也可以不留。",
@@ -124,39 +192,93 @@ impl Prompt {
                 }
             }
             Prompt::Check => pick(
-                "请输入回执上的编号，或者把回执上的二维码对准扫码口。",
-                "Type the number on your receipt, or hold its QR code to the scanner.",
+                "请输入回执上的编号，再点“查询”；也可以把回执上的二维码对准扫码口。",
+                "Type the number on your receipt, then tap Look up. Or hold its QR code to the scanner.",
             ),
             Prompt::CheckCode => pick(
-                "请输入回执上编号旁边的四位查询码。",
-                "Type the four-digit check code next to your receipt's number.",
+                "请输入回执上编号旁边的四位查询码，再点“看答复”。",
+                "Type the four-digit check code next to your receipt's number, then tap Show the answer.",
             ),
+            Prompt::CheckTrouble(trouble) => check_trouble(*trouble, lang).to_string(),
             Prompt::Result {
                 ticket,
                 state,
                 reply,
-            } => {
-                let ticket = one_by_one(ticket, lang);
-                let reply = reply.as_deref().map(|r| config_text(r, lang));
-                match (zh, reply) {
-                    (true, Some(reply)) => format!("编号{ticket}。{state}。社区的答复：{reply}"),
-                    (true, None) => {
-                        format!("编号{ticket}。{state}。还没有答复，有了会在这里告诉您。")
-                    }
-                    (false, Some(reply)) => {
-                        format!("Number {ticket}. {state}. The office says: {reply}")
-                    }
-                    (false, None) => format!(
-                        "Number {ticket}. {state}. No answer yet. We will tell you here as soon as there is one."
-                    ),
+                unlocked,
+            } => result(ticket, state, reply.as_deref(), *unlocked, lang),
+            Prompt::NotFound { ticket, hotline } => {
+                let (ticket, hotline) = (one_by_one(ticket, lang), one_by_one(hotline, lang));
+                if zh {
+                    format!("没有找到编号{ticket}。请打电话{hotline}问一问。")
+                } else {
+                    format!("We could not find number {ticket}. Please call {hotline}.")
                 }
             }
             Prompt::Rate => pick(
                 "您对答复满意吗？请点一个表情。",
                 "Are you happy with the answer? Tap a face.",
             ),
+            Prompt::Thanked => pick("谢谢您的评价。", "Thank you for your rating."),
+            Prompt::Volume { percent } => {
+                if zh {
+                    format!("音量百分之{percent}")
+                } else {
+                    format!("Volume {percent} percent")
+                }
+            }
             Prompt::Tapped { label } => config_text(label, lang),
+            Prompt::Toggled { label, chosen } => {
+                let label = config_text(label, lang);
+                match (zh, chosen) {
+                    (true, true) => format!("{label}，选上了"),
+                    (true, false) => format!("{label}，取消了"),
+                    (false, true) => format!("{label}: chosen"),
+                    (false, false) => format!("{label}: not chosen"),
+                }
+            }
         }
+    }
+}
+
+fn check_trouble(trouble: CheckTrouble, lang: Lang) -> &'static str {
+    let zh = lang == Lang::ZhCn;
+    match (trouble, zh) {
+        (CheckTrouble::UnreadableScan, true) => "这不是回执上的二维码。请输入回执上的编号。",
+        (CheckTrouble::UnreadableScan, false) => {
+            "That is not a receipt's code. Please type the number."
+        }
+        (CheckTrouble::WrongCode, true) => "查询码不对，请再输一次。",
+        (CheckTrouble::WrongCode, false) => "That check code is not right. Please try again.",
+        (CheckTrouble::TooManyTries, true) => "查询码输错太多次了，请找工作人员帮忙。",
+        (CheckTrouble::TooManyTries, false) => "Too many wrong codes. Please ask staff.",
+        (CheckTrouble::Unavailable, true) => "对不起，现在查不了，请找工作人员帮忙。",
+        (CheckTrouble::Unavailable, false) => {
+            "Sorry, that is not possible just now. Please ask staff."
+        }
+    }
+}
+
+/// A case's state, and the office's reply when the receipt is proved (else how to see it).
+fn result(ticket: &str, state: &str, reply: Option<&str>, unlocked: bool, lang: Lang) -> String {
+    let ticket = one_by_one(ticket, lang);
+    let reply = reply.map(|r| config_text(r, lang));
+    match (lang, unlocked, reply) {
+        (Lang::ZhCn, false, _) => {
+            format!("编号{ticket}。{state}。要听社区的答复，请点“输入查询码”。")
+        }
+        (Lang::ZhCn, true, Some(reply)) => format!("编号{ticket}。{state}。社区的答复：{reply}"),
+        (Lang::ZhCn, true, None) => {
+            format!("编号{ticket}。{state}。还没有答复，有了会在这里告诉您。")
+        }
+        (Lang::En, false, _) => {
+            format!("Number {ticket}. {state}. To hear the office's answer, tap Enter code.")
+        }
+        (Lang::En, true, Some(reply)) => {
+            format!("Number {ticket}. {state}. The office says: {reply}")
+        }
+        (Lang::En, true, None) => format!(
+            "Number {ticket}. {state}. No answer yet. We will tell you here as soon as there is one."
+        ),
     }
 }
 
@@ -230,7 +352,9 @@ pub fn every_screen(
             },
         ),
         ("place", Prompt::Place),
+        ("address", Prompt::Address),
         ("contact", Prompt::Contact),
+        ("phone", Prompt::Phone),
         (
             "confirm",
             Prompt::Confirm {
@@ -258,13 +382,33 @@ pub fn every_screen(
                 ticket: "A1126-001".to_string(),
                 state: state.to_string(),
                 reply: Some(reply.to_string()),
+                unlocked: true,
             },
         ),
+        (
+            "result-locked",
+            Prompt::Result {
+                ticket: "A1126-001".to_string(),
+                state: state.to_string(),
+                reply: None,
+                unlocked: false,
+            },
+        ),
+        (
+            "not-found",
+            Prompt::NotFound {
+                ticket: "A1126-009".to_string(),
+                hotline: "0571-8888".to_string(),
+            },
+        ),
+        ("wrong-code", Prompt::CheckTrouble(CheckTrouble::WrongCode)),
         ("rate", Prompt::Rate),
+        ("volume", Prompt::Volume { percent: 80 }),
         (
             "tapped",
-            Prompt::Tapped {
+            Prompt::Toggled {
                 label: phrase.to_string(),
+                chosen: true,
             },
         ),
     ]

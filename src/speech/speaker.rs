@@ -12,6 +12,7 @@ use tracing::warn;
 
 use super::audio::{AudioSink, Played};
 use super::clip_cache::ClipCache;
+use super::spoken_text::voices;
 use crate::concern::Lang;
 
 /// What the thread is asked to do.
@@ -19,6 +20,11 @@ enum Request {
     Say {
         text: String,
         lang: Lang,
+        generation: u64,
+    },
+    /// Render into the cache without playing, while nothing has been said since.
+    Warm {
+        texts: Vec<(String, Lang)>,
         generation: u64,
     },
     Quit,
@@ -80,6 +86,13 @@ impl Speaker {
         });
     }
 
+    /// Renders `texts` into the cache while the kiosk is idle, so the first resident of the day
+    /// hears them at once; given up as soon as anything is said.
+    pub fn warm(&self, texts: Vec<(String, Lang)>) {
+        let generation = self.latest.load(Ordering::SeqCst);
+        let _ = self.requests.send(Request::Warm { texts, generation });
+    }
+
     /// Stops speaking now.
     pub fn stop(&self) {
         self.latest.fetch_add(1, Ordering::SeqCst);
@@ -119,44 +132,75 @@ fn speak_requests(
     volume: &AtomicU8,
     report: &dyn Fn(Spoken),
 ) {
-    while let Ok(Request::Say {
-        text,
-        lang,
-        generation,
-    }) = inbox.recv()
-    {
+    while let Ok(request) = inbox.recv() {
+        let (text, lang, generation) = match request {
+            Request::Say {
+                text,
+                lang,
+                generation,
+            } => (text, lang, generation),
+            Request::Warm { texts, generation } => {
+                for (text, lang) in texts {
+                    if latest.load(Ordering::SeqCst) != generation {
+                        break;
+                    }
+                    for (part, voice) in voices(&text, lang) {
+                        if let Err(e) = cache.clip(&part, voice) {
+                            warn!(error = %e, "a prompt cannot be rendered ahead");
+                        }
+                    }
+                }
+                continue;
+            }
+            Request::Quit => return,
+        };
         let current = || latest.load(Ordering::SeqCst) == generation;
         if !current() {
             continue;
         }
-        let clip = match cache.clip(&text, lang) {
+        report(speak(&text, lang, cache, &mut *sink, volume, &current));
+    }
+}
+
+/// Speaks `text` part by part (one voice each), stopping when `current` says no.
+fn speak(
+    text: &str,
+    lang: Lang,
+    cache: &ClipCache,
+    sink: &mut dyn AudioSink,
+    volume: &AtomicU8,
+    current: &dyn Fn() -> bool,
+) -> Spoken {
+    let level = volume.load(Ordering::SeqCst);
+    let failed = |error: String| Spoken::Failed {
+        text: text.to_string(),
+        error,
+    };
+    let mut samples = 0;
+    for (part, voice) in voices(text, lang) {
+        let clip = match cache.clip(&part, voice) {
             Ok((clip, _)) => clip,
             Err(e) => {
                 warn!(error = %e, "a prompt cannot be spoken");
-                report(Spoken::Failed {
-                    text,
-                    error: e.to_string(),
-                });
-                continue;
+                return failed(e.to_string());
             }
         };
-        let level = volume.load(Ordering::SeqCst);
-        match sink.play(&clip, level, &current) {
-            Ok(Played::Whole) => report(Spoken::Whole {
-                text,
-                volume: level,
-            }),
-            Ok(Played::Stopped { after_samples }) => report(Spoken::CutShort {
-                text,
-                after_samples,
-            }),
+        match sink.play(&clip, level, current) {
+            Ok(Played::Whole) => samples += clip.samples.len(),
+            Ok(Played::Stopped { after_samples }) => {
+                return Spoken::CutShort {
+                    text: text.to_string(),
+                    after_samples: samples + after_samples,
+                };
+            }
             Err(e) => {
                 warn!(error = %e, sink = sink.describe(), "speech cannot be played");
-                report(Spoken::Failed {
-                    text,
-                    error: e.to_string(),
-                });
+                return failed(e.to_string());
             }
         }
+    }
+    Spoken::Whole {
+        text: text.to_string(),
+        volume: level,
     }
 }

@@ -143,6 +143,38 @@ pub fn config_text(text: &str, lang: Lang) -> String {
     out.trim().to_string()
 }
 
+/// `text` split into the voices that read it: all of it in the Chinese voice on a Chinese
+/// screen; on an English screen, the runs of Chinese characters (an office's reply, a
+/// community's name) in the Chinese voice and the rest in the English one, which would
+/// otherwise read each character as "Chinese letter". Digits and punctuation go with the run
+/// they are in.
+pub fn voices(text: &str, lang: Lang) -> Vec<(String, Lang)> {
+    if lang == Lang::ZhCn {
+        return vec![(text.to_string(), lang)];
+    }
+    let mut parts: Vec<(String, Lang)> = Vec::new();
+    for c in text.chars() {
+        let voice = if is_han(c) {
+            Some(Lang::ZhCn)
+        } else if c.is_alphabetic() {
+            Some(Lang::En)
+        } else {
+            None
+        };
+        match (voice, parts.last_mut()) {
+            (None, Some(last)) => last.0.push(c),
+            (Some(voice), Some(last)) if last.1 == voice => last.0.push(c),
+            (voice, _) => parts.push((c.to_string(), voice.unwrap_or(lang))),
+        }
+    }
+    parts
+}
+
+/// A Chinese character (the CJK ideograph blocks a reply or a name uses).
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
+}
+
 /// A hyphen with a digit on each side, as in 0571-0000.
 fn is_digit_hyphen(chars: &[char], i: usize) -> bool {
     chars[i] == '-'
@@ -176,6 +208,23 @@ mod tests {
         assert_eq!(time(9, 30, Lang::ZhCn), "九点三十分");
         assert_eq!(time(17, 0, Lang::ZhCn), "十七点整");
         assert_eq!(time(9, 5, Lang::En), "9:05");
+    }
+
+    #[test]
+    fn an_english_screen_reads_chinese_in_the_chinese_voice() {
+        assert_eq!(
+            voices("The office says: 电梯修好了。Thank you", Lang::En),
+            [
+                ("The office says: ".to_string(), Lang::En),
+                ("电梯修好了。".to_string(), Lang::ZhCn),
+                ("Thank you".to_string(), Lang::En),
+            ]
+        );
+        assert_eq!(
+            voices("请取走回执 A", Lang::ZhCn),
+            [("请取走回执 A".to_string(), Lang::ZhCn)]
+        );
+        assert_eq!(voices("", Lang::En), []);
     }
 
     #[test]

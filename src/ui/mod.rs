@@ -1,7 +1,7 @@
 //! The touch UI: the Slint view (`ui/*.slint`, compiled by build.rs), the controller that owns
-//! the resident's draft and the current screen, the window's life under the supervisor (the
-//! background tasks report printer status back to the controller), and the headless
-//! screenshot renderer.
+//! the resident's draft and the current screen and what is said aloud, the window's life under
+//! the supervisor (the background tasks report printer status back to the controller), and
+//! the headless screenshot renderer.
 
 mod controller;
 pub mod screenshots;
@@ -19,9 +19,11 @@ use slint::ComponentHandle;
 
 use crate::app::{CommandError, Settings};
 use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
 use crate::display;
 use crate::health::{self, Heartbeat, Task};
 use crate::printer::PrinterStatus;
+use crate::speech::{Speaker, Spoken, start_speaker};
 use crate::supervisor::{ShutdownSignals, Supervisor};
 
 /// How long the UI loop may go without reporting in before the kiosk counts as stuck. One tap's
@@ -54,6 +56,7 @@ pub fn run(settings: &Settings) -> Result<(), CommandError> {
         supervisor.print_wake(),
     );
     controller.set_upload(supervisor.upload_handle());
+    controller.set_speaker(start_speaking(&config));
     controller.attach();
     let _ui_liveness = report_ui_liveness(supervisor.register(Task::UiLoop, UI_SILENCE_LIMIT));
     notify_ready_after_first_frame(&window);
@@ -63,6 +66,24 @@ pub fn run(settings: &Settings) -> Result<(), CommandError> {
     signals.close();
     ran.map_err(|e| anyhow::anyhow!("the kiosk window failed: {e}"))?;
     Ok(())
+}
+
+/// The kiosk's voice, or none (and why, in the log): the kiosk works silent all the same.
+fn start_speaking(config: &Config) -> Option<Speaker> {
+    let report = Box::new(|spoken: Spoken| match spoken {
+        Spoken::Failed { error, .. } => tracing::warn!(%error, "a prompt was not spoken"),
+        Spoken::Whole { .. } | Spoken::CutShort { .. } => {}
+    });
+    match start_speaker(config, &config.kiosk.data_dir, report) {
+        Ok(speaker) => {
+            tracing::info!("speech on");
+            Some(speaker)
+        }
+        Err(off) => {
+            tracing::warn!(reason = %off, "speech off");
+            None
+        }
+    }
 }
 
 /// Which screen the full-screen backend will draw on, so a black screen can be explained from

@@ -141,6 +141,11 @@ impl HeadlessKiosk {
             Arc::new(ManualClock::new(morning)),
             None,
         );
+        // Drawn as a kiosk that speaks shows itself, "Read it to me" and the staff's volume
+        // included; the screenshots themselves are silent.
+        let kiosk = window.global::<Kiosk>();
+        kiosk.set_can_speak(true);
+        kiosk.set_speech_volume(i32::try_from(config.speech.volume_percent).unwrap_or(100));
         window.show().context("cannot show the kiosk window")?;
         Ok(HeadlessKiosk {
             window,

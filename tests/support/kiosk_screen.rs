@@ -3,10 +3,12 @@
 //! label and role, as a screen reader would find them, and a USB barcode scanner's keys.
 
 use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 
 use chrono::{DateTime, FixedOffset};
 use concern_kiosk::clock::ManualClock;
 use concern_kiosk::config::Config;
+use concern_kiosk::speech::Spoken;
 use concern_kiosk::store::Store;
 use concern_kiosk::ui::{AppWindow, Controller};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
@@ -14,6 +16,7 @@ use slint::platform::{Key, PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, PhysicalSize, SharedString};
 
 use super::TestKiosk;
+use super::recording_sink::{RecordingSink, recording_speaker};
 
 /// The moment every screen test starts at: a Thursday morning at the community centre.
 pub const SCREEN_TEST_START: &str = "2026-11-26T10:30:00+08:00";
@@ -48,6 +51,22 @@ pub fn open_screen(edit: impl FnOnce(&mut Config)) -> KioskScreen {
         controller,
         kiosk,
     }
+}
+
+/// The kiosk window as `open_screen` makes it, with a voice: the real speaker and espeak-ng
+/// on a sound card that records, and what each prompt came to.
+pub fn open_speaking_screen(
+    sink: RecordingSink,
+    edit: impl FnOnce(&mut Config),
+) -> (KioskScreen, Receiver<Spoken>) {
+    let mut volume = 0;
+    let screen = open_screen(|config| {
+        edit(config);
+        volume = u8::try_from(config.speech.volume_percent).expect("a volume in percent");
+    });
+    let (speaker, heard) = recording_speaker(&screen.kiosk.data_dir(), sink, volume);
+    screen.controller.set_speaker(Some(speaker));
+    (screen, heard)
 }
 
 pub fn start() -> DateTime<FixedOffset> {

@@ -10,6 +10,7 @@ pub mod freeze;
 pub mod kiosk_screen;
 pub mod office;
 pub mod printer_emulator;
+pub mod recording_sink;
 pub mod systemd_notify;
 pub mod tls_front;
 pub mod vm;

@@ -1,6 +1,6 @@
 //! The view's callbacks wired to the controller. Every callback is a tap, so each first tells
-//! the idle timer the resident is still there; the keypads' digits and deletes are plain edits
-//! of the journey, the rest are the controller's actions.
+//! the idle timer the resident is still there (and stops what was being said); the keypads'
+//! digits and deletes are plain edits of the journey, the rest are the controller's actions.
 
 use slint::{ComponentHandle, SharedString};
 
@@ -10,16 +10,23 @@ use super::journey::{
     TICKET_DIGITS, push_digit,
 };
 use crate::concern::CHECK_CODE_DIGITS;
+use crate::speech::Prompt;
 use crate::ui::{AppWindow, Kiosk, Screen};
 
 impl Controller {
+    /// Before a tap's own action: what was being said stops, and the resident is still there.
+    fn tap_begins(&self) {
+        self.inner.voice.borrow().stop();
+        self.touched();
+    }
+
     pub(super) fn connect(&self, window: &AppWindow) {
         let kiosk = window.global::<Kiosk>();
         let on = |action: fn(&Controller)| {
             let weak = self.downgrade();
             move || {
                 weak.with(|c| {
-                    c.touched();
+                    c.tap_begins();
                     action(c);
                 });
             }
@@ -29,7 +36,7 @@ impl Controller {
             move |index: i32| {
                 if let Ok(index) = usize::try_from(index) {
                     weak.with(|c| {
-                        c.touched();
+                        c.tap_begins();
                         action(c, index);
                     });
                 }
@@ -39,7 +46,7 @@ impl Controller {
             let weak = self.downgrade();
             move || {
                 weak.with(|c| {
-                    c.touched();
+                    c.tap_begins();
                     c.edit(change);
                 });
             }
@@ -48,8 +55,22 @@ impl Controller {
             let weak = self.downgrade();
             move |digit: SharedString| {
                 weak.with(|c| {
-                    c.touched();
+                    c.tap_begins();
                     c.edit(|j| type_digit(j, digit.as_str()));
+                });
+            }
+        };
+        // A resident's keypad says each digit as it is typed (never the staff's: a PIN said
+        // aloud is no PIN).
+        let on_spoken_digit = |type_digit: fn(&mut Journey, &str)| {
+            let weak = self.downgrade();
+            move |digit: SharedString| {
+                weak.with(|c| {
+                    c.tap_begins();
+                    c.edit(|j| type_digit(j, digit.as_str()));
+                    c.say_tapped(Prompt::Tapped {
+                        label: digit.to_string(),
+                    });
                 });
             }
         };
@@ -63,6 +84,7 @@ impl Controller {
         kiosk.on_toggle_language(on(Controller::toggle_language));
         kiosk.on_back(on(Controller::back));
         kiosk.on_more_time(on(|_| {}));
+        kiosk.on_read_aloud(on(Controller::read_aloud));
 
         kiosk.on_start_report(on(|c| c.go(Screen::Category)));
         kiosk.on_choose_category(on_index(Controller::choose_category));
@@ -72,7 +94,7 @@ impl Controller {
         kiosk.on_submit_now(on(Controller::submit));
 
         kiosk.on_open_address_keypad(on_edit(|j| j.keypad = Some(Keypad::Address)));
-        kiosk.on_place_digit(on_digit(|j, d| {
+        kiosk.on_place_digit(on_spoken_digit(|j, d| {
             push_digit(j.address_field(), d, MAX_ADDRESS_DIGITS);
         }));
         kiosk.on_place_delete(on_edit(|j| {
@@ -88,7 +110,7 @@ impl Controller {
         }));
 
         kiosk.on_open_phone_keypad(on_edit(|j| j.keypad = Some(Keypad::Phone)));
-        kiosk.on_phone_digit(on_digit(|j, d| {
+        kiosk.on_phone_digit(on_spoken_digit(|j, d| {
             push_digit(&mut j.phone, d, MAX_PHONE_DIGITS)
         }));
         kiosk.on_phone_delete(on_edit(|j| {
@@ -133,9 +155,11 @@ impl Controller {
         }));
         kiosk.on_staff_reprint(on(Controller::reprint));
         kiosk.on_staff_upload_now(on(Controller::upload_now));
+        kiosk.on_staff_volume_down(on(|c| c.change_volume(-1)));
+        kiosk.on_staff_volume_up(on(|c| c.change_volume(1)));
 
         kiosk.on_open_check(on(Controller::open_check));
-        kiosk.on_check_digit(on_digit(|j, d| {
+        kiosk.on_check_digit(on_spoken_digit(|j, d| {
             push_digit(&mut j.check_ticket, d, MAX_CHECK_TICKET_DIGITS)
         }));
         kiosk.on_check_delete(on_edit(|j| {
@@ -143,7 +167,7 @@ impl Controller {
         }));
         kiosk.on_look_up(on(Controller::look_up));
         kiosk.on_open_check_code(on(Controller::open_check_code));
-        kiosk.on_code_digit(on_digit(|j, d| {
+        kiosk.on_code_digit(on_spoken_digit(|j, d| {
             push_digit(&mut j.check_code, d, CHECK_CODE_DIGITS)
         }));
         kiosk.on_code_delete(on_edit(|j| {

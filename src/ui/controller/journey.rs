@@ -144,6 +144,22 @@ impl Journey {
         typed_ticket(prefix, &self.reprint)
     }
 
+    /// The phrases chosen on Details, joined as Confirm lists them.
+    pub(super) fn what(&self, config: &Config, lang: Lang) -> String {
+        let phrases = self
+            .category
+            .and_then(|i| config.categories.get(i))
+            .map(|c| c.phrases.as_slice())
+            .unwrap_or_default();
+        let what: Vec<&str> = phrases
+            .iter()
+            .zip(&self.chosen)
+            .filter(|(_, chosen)| **chosen)
+            .map(|(phrase, _)| phrase.get(lang))
+            .collect();
+        what.join(crate::ui::wording::phrase_separator(lang))
+    }
+
     /// The resident's choices as the core's draft; None before a category is chosen.
     pub(super) fn draft(&self, config: &Config, lang: Lang) -> Option<Draft> {
         let category = config.categories.get(self.category?)?;

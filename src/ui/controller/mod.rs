@@ -3,7 +3,7 @@
 //! view. The .slint files only show what the view sets. Its parts: `journey` (the state and
 //! where Back leads), `view` (drawing it), `callbacks` (the view's taps), `idle` (the timers),
 //! `staff_actions` (the staff menu), `lookup` (Check my concern: the lookup, the scanner, the
-//! check code, the rating and the status slip).
+//! check code, the rating and the status slip), `voice` (what is said aloud, and when).
 
 mod callbacks;
 mod idle;
@@ -11,6 +11,7 @@ mod journey;
 mod lookup;
 mod staff_actions;
 mod view;
+mod voice;
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -24,6 +25,7 @@ pub use idle::IDLE_WARNING_AFTER;
 use idle::Timers;
 use journey::{Back, Journey};
 use view::{Scene, View};
+use voice::Voice;
 
 use super::staff::PinGuard;
 use super::{AppWindow, Kiosk, Screen, wording};
@@ -31,6 +33,7 @@ use crate::clock::Clock;
 use crate::concern::{Concern, Lang};
 use crate::config::Config;
 use crate::printer::PrinterStatus;
+use crate::speech::{Prompt, Speaker};
 use crate::store::{Store, UploadStatus};
 use crate::upload::schedule::UploadHandle;
 
@@ -50,6 +53,7 @@ struct Inner {
     desk: RefCell<lookup::Desk>,
     upload: RefCell<Option<UploadHandle>>,
     view: RefCell<View>,
+    voice: RefCell<Voice>,
     timers: Timers,
 }
 
@@ -105,6 +109,7 @@ impl Controller {
             desk: RefCell::new(lookup::Desk::default()),
             upload: RefCell::new(None),
             view: RefCell::new(view),
+            voice: RefCell::new(Voice::default()),
             timers: Timers::default(),
         });
         let controller = Controller { inner };
@@ -118,6 +123,32 @@ impl Controller {
     /// The running uploader, for the staff menu's "upload now".
     pub fn set_upload(&self, handle: Option<UploadHandle>) {
         *self.inner.upload.borrow_mut() = handle;
+    }
+
+    /// The kiosk's voice (None: it cannot speak, and "Read it to me" does not show). What the
+    /// screen shows now is not said: it is what was there before anyone came.
+    pub fn set_speaker(&self, speaker: Option<Speaker>) {
+        let quiet_hours = self.inner.config.speech.quiet_hours;
+        let mut voice = Voice::new(speaker, quiet_hours);
+        if let Some(prompt) = self.with_scene(voice::prompt) {
+            voice.pass_over(self.lang(), prompt);
+        }
+        let can_speak = voice.can_speak();
+        *self.inner.voice.borrow_mut() = voice;
+        if let Some(window) = self.inner.window.upgrade() {
+            window.global::<Kiosk>().set_can_speak(can_speak);
+        }
+        self.show_volume();
+    }
+
+    /// The speech volume on the staff menu, as the speaker has it now.
+    fn show_volume(&self) {
+        let volume = self.inner.voice.borrow().volume();
+        if let (Some(volume), Some(window)) = (volume, self.inner.window.upgrade()) {
+            window
+                .global::<Kiosk>()
+                .set_speech_volume(i32::from(volume));
+        }
     }
 
     /// Makes this the controller that background tasks report to.
@@ -177,11 +208,8 @@ impl Controller {
         *self.inner.lang.borrow()
     }
 
-    /// Runs `paint` on the view with the state as it is now; nothing once the window is gone.
-    fn paint<R: Default>(&self, paint: impl FnOnce(&mut View, &Kiosk, &Scene) -> R) -> R {
-        let Some(window) = self.inner.window.upgrade() else {
-            return R::default();
-        };
+    /// Runs `look` on the state as it is now.
+    fn with_scene<R>(&self, look: impl FnOnce(&Scene) -> R) -> R {
         let inner = &self.inner;
         let journey = inner.journey.borrow();
         let upload = inner.upload_status.borrow();
@@ -193,16 +221,44 @@ impl Controller {
             printer: *inner.printer.borrow(),
             upload: upload.as_ref(),
         };
-        paint(
-            &mut inner.view.borrow_mut(),
-            &window.global::<Kiosk>(),
-            &scene,
-        )
+        look(&scene)
     }
 
-    /// Brings the view up to the state (only the parts that changed are set).
+    /// Runs `paint` on the view with the state as it is now; nothing once the window is gone.
+    fn paint<R: Default>(&self, paint: impl FnOnce(&mut View, &Kiosk, &Scene) -> R) -> R {
+        let Some(window) = self.inner.window.upgrade() else {
+            return R::default();
+        };
+        self.with_scene(|scene| {
+            paint(
+                &mut self.inner.view.borrow_mut(),
+                &window.global::<Kiosk>(),
+                scene,
+            )
+        })
+    }
+
+    /// Brings the view up to the state (only the parts that changed are set), and says the
+    /// screen's prompt if it is a new one.
     fn show(&self) {
         self.paint(|view, kiosk, scene| view.draw(kiosk, scene));
+        let (prompt, time) = self.with_scene(|scene| (voice::prompt(scene), scene.now.time()));
+        self.inner
+            .voice
+            .borrow_mut()
+            .shown(self.lang(), prompt, time);
+    }
+
+    /// "Read it to me".
+    fn read_aloud(&self) {
+        let prompt = self.with_scene(voice::prompt);
+        self.inner.voice.borrow().repeat(self.lang(), prompt);
+    }
+
+    /// Says what was just tapped on a resident's screen.
+    fn say_tapped(&self, prompt: Prompt) {
+        let time = self.inner.clock.now().time();
+        self.inner.voice.borrow().tapped(prompt, self.lang(), time);
     }
 
     /// The clock's tick: a new minute on the date line, and with the staff menu open, the
@@ -215,11 +271,24 @@ impl Controller {
         }
     }
 
-    /// Forgets everything the resident chose and shows Home in the kiosk's first language.
+    /// Forgets everything the resident chose and shows Home in the kiosk's first language,
+    /// unsaid. Leaving the staff's screens keeps the volume they set for the resident they
+    /// are helping; any other return starts the next resident at the configured one.
     fn reset_to_home(&self) {
         self.stop_resident_timers();
+        let from_staff = matches!(self.screen(), Screen::StaffPin | Screen::StaffMenu);
         *self.inner.journey.borrow_mut() = Journey::default();
-        self.select_language(self.inner.config.default_lang());
+        let lang = self.inner.config.default_lang();
+        self.select_language(lang);
+        {
+            let mut voice = self.inner.voice.borrow_mut();
+            if !from_staff {
+                voice.new_resident();
+            }
+            voice.stop();
+            voice.pass_over(lang, Prompt::Home);
+        }
+        self.show_volume();
         self.show();
     }
 
@@ -270,11 +339,24 @@ impl Controller {
     }
 
     fn toggle_phrase(&self, index: usize) {
+        let mut now_chosen = None;
         self.edit(|j| {
             if let Some(chosen) = j.chosen.get_mut(index) {
                 *chosen = !*chosen;
+                now_chosen = Some(*chosen);
             }
         });
+        let lang = self.lang();
+        let category = self.inner.journey.borrow().category;
+        let phrase = category
+            .and_then(|c| self.inner.config.categories.get(c))
+            .and_then(|c| c.phrases.get(index));
+        if let (Some(phrase), Some(chosen)) = (phrase, now_chosen) {
+            self.say_tapped(Prompt::Toggled {
+                label: phrase.get(lang).to_string(),
+                chosen,
+            });
+        }
     }
 
     fn choose_place(&self, index: usize) {

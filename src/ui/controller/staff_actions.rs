@@ -1,6 +1,6 @@
 //! The staff desk behind the PIN: checking the PIN (every attempt audited), test print, the
 //! day's summary, reprint by ticket number and "upload now", each answered with a message in
-//! the screen's language, and the upload status the menu shows.
+//! the screen's language, the upload status the menu shows, and the speech volume.
 
 use slint::{ComponentHandle, SharedString};
 use tracing::{error, info};
@@ -168,6 +168,16 @@ impl Controller {
             return String::new();
         };
         word(&window.global::<StaffWords>()).into()
+    }
+
+    /// The voice's level for the resident at the kiosk now, a step up or down, said at the new
+    /// level so staff hear what the resident will.
+    pub(super) fn change_volume(&self, steps: i8) {
+        let Some(percent) = self.inner.voice.borrow().change_volume(steps, self.lang()) else {
+            return;
+        };
+        info!(percent, "staff set the speech volume for this resident");
+        self.show_volume();
     }
 
     fn staff_says(&self, message: String) {

@@ -183,20 +183,18 @@ impl View {
                     .into(),
             );
             let phrases = category.map(|c| c.phrases.as_slice()).unwrap_or_default();
-            let choices = phrases.iter().zip(&journey.chosen);
             sync(
                 &self.phrases,
-                choices.clone().map(|(phrase, chosen)| Choice {
-                    label: phrase.get(lang).into(),
-                    checked: *chosen,
-                }),
+                phrases
+                    .iter()
+                    .zip(&journey.chosen)
+                    .map(|(phrase, chosen)| Choice {
+                        label: phrase.get(lang).into(),
+                        checked: *chosen,
+                    }),
             );
             kiosk.set_any_phrase(journey.chosen.iter().any(|c| *c));
-            let what: Vec<&str> = choices
-                .filter(|(_, chosen)| **chosen)
-                .map(|(phrase, _)| phrase.get(lang))
-                .collect();
-            kiosk.set_what(what.join(wording::phrase_separator(lang)).into());
+            kiosk.set_what(journey.what(config, lang).into());
         });
     }
 
