@@ -232,6 +232,13 @@ pub struct SpeechSection {
     pub device: String,
 }
 
+impl SpeechSection {
+    /// The volume every resident starts at, in percent (validated to at most 100).
+    pub fn start_volume(&self) -> u8 {
+        u8::try_from(self.volume_percent.min(100)).unwrap_or(100)
+    }
+}
+
 impl Default for SpeechSection {
     fn default() -> Self {
         SpeechSection {

@@ -73,7 +73,7 @@ pub fn start_speaker(
     report: Box<dyn Fn(Spoken) + Send>,
 ) -> Result<Speaker, SpeechOff> {
     let voice = SpeechSetup::check(config, data_dir)?;
-    let volume = u8::try_from(config.speech.volume_percent.min(100)).unwrap_or(100);
+    let volume = config.speech.start_volume();
     let speaker = Speaker::start(voice.cache, Box::new(voice.sink), volume, report)
         .map_err(SpeechOff::Thread)?;
     speaker.warm(ahead_of_residents(config));

@@ -145,7 +145,7 @@ impl HeadlessKiosk {
         // included; the screenshots themselves are silent.
         let kiosk = window.global::<Kiosk>();
         kiosk.set_can_speak(true);
-        kiosk.set_speech_volume(i32::try_from(config.speech.volume_percent).unwrap_or(100));
+        kiosk.set_speech_volume(i32::from(config.speech.start_volume()));
         window.show().context("cannot show the kiosk window")?;
         Ok(HeadlessKiosk {
             window,

@@ -62,7 +62,7 @@ pub fn open_speaking_screen(
     let mut volume = 0;
     let screen = open_screen(|config| {
         edit(config);
-        volume = u8::try_from(config.speech.volume_percent).expect("a volume in percent");
+        volume = config.speech.start_volume();
     });
     let (speaker, heard) = recording_speaker(&screen.kiosk.data_dir(), sink, volume);
     screen.controller.set_speaker(Some(speaker));

@@ -51,29 +51,24 @@ impl Controller {
                 });
             }
         };
-        let on_digit = |type_digit: fn(&mut Journey, &str)| {
-            let weak = self.downgrade();
-            move |digit: SharedString| {
-                weak.with(|c| {
-                    c.tap_begins();
-                    c.edit(|j| type_digit(j, digit.as_str()));
-                });
-            }
-        };
         // A resident's keypad says each digit as it is typed (never the staff's: a PIN said
         // aloud is no PIN).
-        let on_spoken_digit = |type_digit: fn(&mut Journey, &str)| {
+        let on_keypad = |type_digit: fn(&mut Journey, &str), aloud: bool| {
             let weak = self.downgrade();
             move |digit: SharedString| {
                 weak.with(|c| {
                     c.tap_begins();
                     c.edit(|j| type_digit(j, digit.as_str()));
-                    c.say_tapped(Prompt::Tapped {
-                        label: digit.to_string(),
-                    });
+                    if aloud {
+                        c.say_tapped(Prompt::Tapped {
+                            label: digit.to_string(),
+                        });
+                    }
                 });
             }
         };
+        let on_digit = |type_digit| on_keypad(type_digit, false);
+        let on_spoken_digit = |type_digit| on_keypad(type_digit, true);
 
         // A tap anywhere on Done means "I have my number": back to Home at once.
         kiosk.on_touched(on(|c| {

@@ -8,16 +8,13 @@ use chrono::NaiveTime;
 use super::journey::{Keypad, Lookup};
 use super::view::Scene;
 use crate::concern::Lang;
-use crate::config::DailyWindow;
+use crate::config::{DailyWindow, SPEECH_VOLUME_PERCENT};
 use crate::printer::case_report;
 use crate::speech::{CheckTrouble, Prompt, Speaker};
 use crate::ui::{CheckNotice, Screen};
 
 /// Steps of the staff menu's volume buttons: five steps from the default to full or half.
-pub(super) const VOLUME_STEP: u8 = 10;
-/// The quietest the staff menu goes: below it nobody hears the kiosk across a hall, and a
-/// kiosk left that quiet for the next resident is as good as silent.
-pub(super) const MIN_STAFF_VOLUME: u8 = 10;
+const VOLUME_STEP: u8 = 10;
 
 /// The speaker, if the kiosk can speak, and what it last said for the screen.
 #[derive(Default)]
@@ -105,8 +102,12 @@ impl Voice {
     /// The staff menu's volume, `steps` of [`VOLUME_STEP`] up or down, said at the new level.
     pub(super) fn change_volume(&self, steps: i8, lang: Lang) -> Option<u8> {
         let speaker = self.speaker.as_ref()?;
-        let change = i16::from(steps) * i16::from(VOLUME_STEP);
-        let wanted = (i16::from(speaker.volume()) + change).clamp(i16::from(MIN_STAFF_VOLUME), 100);
+        // The staff menu stays inside what the config may set: below its floor nobody hears
+        // the kiosk across a hall.
+        let (quietest, loudest) = (*SPEECH_VOLUME_PERCENT.start(), *SPEECH_VOLUME_PERCENT.end());
+        let change = i64::from(steps) * i64::from(VOLUME_STEP);
+        let wanted =
+            (i64::from(speaker.volume()) + change).clamp(i64::from(quietest), i64::from(loudest));
         let percent = u8::try_from(wanted).unwrap_or(100);
         speaker.set_volume(percent);
         speaker.say(Prompt::Volume { percent }.text(lang), lang);
@@ -149,11 +150,12 @@ pub(super) fn prompt(scene: &Scene) -> Option<Prompt> {
             .map(|c| c.label.get(lang).to_string())
             .unwrap_or_default()
     };
+    let trouble = trouble(j.check_notice);
     Some(match j.screen {
-        Screen::Home => match trouble(j.check_notice) {
-            Some(trouble) => Prompt::CheckTrouble(trouble),
-            None => Prompt::Home,
-        },
+        Screen::Home | Screen::Check | Screen::CheckCode if trouble.is_some() => {
+            Prompt::CheckTrouble(trouble?)
+        }
+        Screen::Home => Prompt::Home,
         Screen::Category => Prompt::Category,
         Screen::Emergency => Prompt::Emergency,
         Screen::Details => Prompt::Details {
@@ -177,9 +179,6 @@ pub(super) fn prompt(scene: &Scene) -> Option<Prompt> {
                 due: filed.details.due_date,
                 printed: printer.is_none_or(|status| status.can_print()),
             }
-        }
-        Screen::Check | Screen::CheckCode if trouble(j.check_notice).is_some() => {
-            Prompt::CheckTrouble(trouble(j.check_notice)?)
         }
         Screen::Check => Prompt::Check,
         Screen::CheckCode => Prompt::CheckCode,
