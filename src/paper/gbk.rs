@@ -27,17 +27,28 @@ pub fn encode_into(text: &str, out: &mut Vec<u8>) {
         if c.is_ascii() || c.is_control() {
             continue;
         }
-        let c = lookalike(c);
-        let mut utf8 = [0u8; 4];
-        let mut gbk = [0u8; 8];
-        let (result, _, written) =
-            encoder.encode_from_utf8_without_replacement(c.encode_utf8(&mut utf8), &mut gbk, true);
-        match (result, &gbk[..written]) {
-            (EncoderResult::InputEmpty, &[lead, trail]) if is_printable_pair(lead, trail) => {
-                out.extend_from_slice(&[lead, trail]);
-            }
-            _ => out.extend_from_slice(&SUBSTITUTE_GBK),
+        out.extend_from_slice(&gbk_pair(&mut encoder, c).unwrap_or(SUBSTITUTE_GBK));
+    }
+}
+
+/// Whether a Chinese-mode printer prints `c` as itself (control characters, which are never
+/// printed, count as printable: nothing stands in for them).
+pub fn prints(c: char) -> bool {
+    c.is_ascii() || c.is_control() || gbk_pair(&mut GBK.new_encoder(), c).is_some()
+}
+
+/// `c`'s plain two-byte GBK code, if the printer's font has one.
+fn gbk_pair(encoder: &mut encoding_rs::Encoder, c: char) -> Option<[u8; 2]> {
+    let c = lookalike(c);
+    let mut utf8 = [0u8; 4];
+    let mut gbk = [0u8; 8];
+    let (result, _, written) =
+        encoder.encode_from_utf8_without_replacement(c.encode_utf8(&mut utf8), &mut gbk, true);
+    match (result, &gbk[..written]) {
+        (EncoderResult::InputEmpty, &[lead, trail]) if is_printable_pair(lead, trail) => {
+            Some([lead, trail])
         }
+        _ => None,
     }
 }
 
@@ -132,6 +143,18 @@ mod tests {
                 assert!(is_printable_pair(b, bytes[i + 1]), "at {i}: {b:02X}");
                 i += 2;
             }
+        }
+    }
+
+    #[test]
+    fn what_prints_as_itself_is_what_encodes_to_a_pair_of_its_own() {
+        for c in ['楼', '暪', '￥', '¥', 'a', '，'] {
+            assert!(prints(c), "{c}");
+        }
+        // Outside GBK (CJK extension B), and private use: both come out as □.
+        for c in ['\u{20000}', '\u{E000}'] {
+            assert!(!prints(c), "{c}");
+            assert_eq!(encode(&c.to_string()), SUBSTITUTE_GBK);
         }
     }
 }

@@ -123,6 +123,18 @@ pub fn cell_width(c: char, size: TextSize) -> u32 {
     columns * COLUMN_DOTS * u32::from(size.width_factor())
 }
 
+/// Whether some font draws `c` (itself or its near twin) rather than □.
+pub fn drawable(c: char) -> bool {
+    let has = |font: &FontRenderer, glyph: char| {
+        font.get_rendered_dimensions(glyph, Point::zero(), VerticalPosition::Baseline)
+            .is_ok()
+    };
+    c.is_control()
+        || [c, font_lookalike(c)]
+            .into_iter()
+            .any(|glyph| has(&SPLEEN_12X24, glyph) || has(&WQY_12, glyph))
+}
+
 /// Draws `c` in its cell. A character no font has is drawn as □, like in text mode.
 pub fn draw_char(image: &mut RasterImage, c: char, cell: Cell, size: TextSize, bold: bool) {
     let candidates: Vec<(Face, char)> = if c.is_ascii() {

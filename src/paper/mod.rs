@@ -51,6 +51,22 @@ pub enum PrintMode {
     Raster,
 }
 
+/// The characters of `text` that a printer in `mode` cannot print, each once and in order:
+/// they come out as □ (text mode: outside GBK; raster mode: in none of the bitmap fonts).
+pub fn unprintable(text: &str, mode: PrintMode) -> Vec<char> {
+    let prints = match mode {
+        PrintMode::Text => gbk::prints,
+        PrintMode::Raster => glyphs::drawable,
+    };
+    let mut found: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if !prints(c) && !found.contains(&c) {
+            found.push(c);
+        }
+    }
+    found
+}
+
 /// Why a document could not be encoded or previewed.
 #[derive(Debug, Error)]
 pub enum PaperError {
@@ -119,4 +135,18 @@ impl PrintReady {
 /// drawn image in GS v 0 bands of at most `band_rows` rows.
 pub fn encode(doc: &Document, mode: PrintMode, band_rows: u32) -> Result<Vec<u8>, PaperError> {
     Ok(PrintReady::new(doc, mode, band_rows)?.bytes())
+}
+
+#[cfg(test)]
+mod unprintable_tests {
+    use super::*;
+
+    #[test]
+    fn each_mode_names_what_its_fonts_lack_once_and_in_order() {
+        let text = "楼道暪\u{20000}暪灯";
+        // The printer's GBK font has 暪; the raster mode's GB2312 bitmaps do not.
+        assert_eq!(unprintable(text, PrintMode::Text), ['\u{20000}']);
+        assert_eq!(unprintable(text, PrintMode::Raster), ['暪', '\u{20000}']);
+        assert!(unprintable("Broken light, gate 3 — ¥5", PrintMode::Raster).is_empty());
+    }
 }
