@@ -27,6 +27,8 @@ pub struct Config {
     pub triage: TriageRules,
     #[serde(default)]
     pub speech: SpeechSection,
+    #[serde(default)]
+    pub handwriting: HandwritingSection,
     #[serde(default, rename = "place")]
     pub places: Vec<Place>,
     #[serde(rename = "category")]
@@ -271,6 +273,49 @@ fn default_rate_wpm() -> u32 {
 }
 fn default_alsa_device() -> String {
     DEFAULT_ALSA_DEVICE.to_string()
+}
+
+/// Handwriting on the touchscreen: the recognizer's library and its model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandwritingSection {
+    #[serde(default = "default_handwriting_enabled")]
+    pub enabled: bool,
+    /// The zinnia library, as the dynamic loader finds it (a file name or a path).
+    #[serde(default = "default_handwriting_library")]
+    pub library: String,
+    /// The zinnia model of the characters it knows.
+    #[serde(default = "default_handwriting_model")]
+    pub model: PathBuf,
+}
+
+impl Default for HandwritingSection {
+    fn default() -> Self {
+        HandwritingSection {
+            enabled: default_handwriting_enabled(),
+            library: default_handwriting_library(),
+            model: default_handwriting_model(),
+        }
+    }
+}
+
+/// Writing by hand is how many elderly residents enter Chinese at all: on unless told not to.
+fn default_handwriting_enabled() -> bool {
+    true
+}
+/// Debian's libzinnia0 (Raspberry Pi OS has the same package), by its soname so the loader
+/// finds it wherever the architecture keeps its libraries.
+pub const DEFAULT_HANDWRITING_LIBRARY: &str = "libzinnia.so.0";
+/// Debian's tegaki-zinnia-simplified-chinese: the simplified characters, trained on real
+/// handwriting.
+pub const DEFAULT_HANDWRITING_MODEL: &str =
+    "/usr/share/tegaki/models/zinnia/handwriting-zh_CN.model";
+
+fn default_handwriting_library() -> String {
+    DEFAULT_HANDWRITING_LIBRARY.to_string()
+}
+fn default_handwriting_model() -> PathBuf {
+    PathBuf::from(DEFAULT_HANDWRITING_MODEL)
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -145,7 +145,7 @@ fn parse_with(key: &str, value: &str) -> Result<Config, ConfigError> {
 
 /// Each bound the loader keeps, just outside on either side: the key, its value, and the
 /// dotted key the error must name.
-const OUT_OF_BOUNDS: [(&str, &str, &str); 32] = [
+const OUT_OF_BOUNDS: [(&str, &str, &str); 34] = [
     ("days_after_upload", "0", "retention.days_after_upload"),
     ("days_after_upload", "3651", "retention.days_after_upload"),
     (
@@ -210,6 +210,8 @@ const OUT_OF_BOUNDS: [(&str, &str, &str); 32] = [
     ("rate_wpm", "79", "speech.rate_wpm"),
     ("rate_wpm", "261", "speech.rate_wpm"),
     ("device", "\"plughw:CARD=USB Audio\"", "speech.device"),
+    ("library", "\"\"", "handwriting.library"),
+    ("model", "\"models/handwriting.model\"", "handwriting.model"),
 ];
 
 #[test]

@@ -70,6 +70,9 @@ pub const SPEECH_RATE_WPM: RangeInclusive<u32> = 80..=260;
 /// An ALSA device name ("default", "plughw:CARD=Headphones,DEV=0", "hw:1,0"): longer is a
 /// paste gone wrong.
 pub const MAX_ALSA_DEVICE_CHARS: usize = 64;
+/// A library name or path, or a model's path, for the handwriting: longer is a paste gone
+/// wrong (Linux paths in practice stay far below its 4096-byte limit).
+pub const MAX_HANDWRITING_PATH_CHARS: usize = 255;
 /// Paper widths in dots at 203 dpi: 58 mm and 80 mm rolls.
 pub const PAPER_WIDTHS_DOTS: [u32; 2] = [384, 576];
 
@@ -242,7 +245,35 @@ fn check_numbers(config: &Config, map: &SourceMap) -> Result<(), ConfigError> {
             "the start must come before the end, e.g. \"07:00-21:00\"",
         ));
     }
-    check_speech(config, map)
+    check_speech(config, map)?;
+    check_handwriting(config, map)
+}
+
+fn check_handwriting(config: &Config, map: &SourceMap) -> Result<(), ConfigError> {
+    let handwriting = &config.handwriting;
+    let fits = |text: &str| {
+        !text.is_empty()
+            && text.chars().count() <= MAX_HANDWRITING_PATH_CHARS
+            && !text.chars().any(char::is_control)
+    };
+    if !fits(&handwriting.library) {
+        return Err(map.key_error(
+            "handwriting.library",
+            format!(
+                "must be a library name or path of 1 to {MAX_HANDWRITING_PATH_CHARS} characters, e.g. \"libzinnia.so.0\""
+            ),
+        ));
+    }
+    let model = handwriting.model.to_string_lossy();
+    if !fits(&model) || !handwriting.model.is_absolute() {
+        return Err(map.key_error(
+            "handwriting.model",
+            format!(
+                "must be an absolute path of 1 to {MAX_HANDWRITING_PATH_CHARS} characters, e.g. \"/usr/share/tegaki/models/zinnia/handwriting-zh_CN.model\""
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_speech(config: &Config, map: &SourceMap) -> Result<(), ConfigError> {
