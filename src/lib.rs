@@ -4,7 +4,8 @@
 //!
 //! The modules sit in layers and import only from layers below their own, lowest first:
 //! `clock`, `logging`, `health` → `concern` (the domain) → `protocol` (the kiosk↔office
-//! contract) → `paper` (the page engine) → `config` → `store`, `receipt` → `summary`,
+//! contract) → `paper` (the page engine) → `config` → `store`, `receipt`, `speech`,
+//! `input_method` → `summary`,
 //! `maintenance`, `export`, `upload` → `printer` → `supervisor`, `app` → `ui`, `cli`, `doctor`,
 //! `office` → `demo` (the kiosk with the reference office beside it, for `cargo run`). The
 //! office uses only `clock`, `logging`, `concern` and `protocol`.
@@ -22,6 +23,7 @@ pub mod export;
 #[cfg(test)]
 mod golden;
 pub mod health;
+pub mod input_method;
 pub mod logging;
 pub mod maintenance;
 pub mod office;

@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["protocol"],
     &["paper"],
     &["config"],
-    &["store", "receipt", "speech"],
+    &["store", "receipt", "speech", "input_method"],
     &["summary", "maintenance", "export", "upload"],
     &["printer"],
     &["supervisor", "app"],

@@ -7,6 +7,7 @@ pub mod board_http;
 pub mod display;
 pub mod fault_proxy;
 pub mod freeze;
+pub mod handwriting_samples;
 pub mod kiosk_screen;
 pub mod office;
 pub mod printer_emulator;
@@ -52,6 +53,16 @@ impl TestKiosk {
         let text = with_key(&text, "mode", &format!("{mode:?}"));
         std::fs::write(&kiosk.config, text).expect("write the config");
         kiosk
+    }
+
+    /// Makes the kiosk print in `mode` (text | raster) on a serial printer at a port in its own
+    /// folder, where the test plugs the emulator in; returns the port's path.
+    pub fn print_on_serial_port(&self, mode: &str) -> PathBuf {
+        let port = self.dir.path().join("receipt-printer");
+        self.set_key("kind", "\"serial\"");
+        self.set_key("port", &format!("{:?}", port.display().to_string()));
+        self.set_key("mode", &format!("{mode:?}"));
+        port
     }
 
     /// Points the kiosk's uploads at `endpoint` with a private token file holding `token`.
