@@ -12,6 +12,7 @@ use crate::app::{CommandError, Settings};
 use crate::clock::local_now;
 use crate::config::{Config, tracking_url_warning};
 use crate::display;
+use crate::input_method::HandwritingSetup;
 use crate::printer::printer_lock::PrinterLock;
 use crate::printer::{open_printer, slow_receipt_warning};
 use crate::speech::SpeechSetup;
@@ -120,7 +121,23 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
     }
     checks.push(check_display());
     checks.push(check_speech(config, data_dir));
+    checks.push(check_handwriting(config));
     checks
+}
+
+/// Whether residents can write by hand: on in the config, zinnia loads, its model loads (here
+/// in full, as the kiosk does in the background). Without them "Write it yourself" does not
+/// show; the phrases still work, so this is only worth a mention.
+fn check_handwriting(config: &Config) -> Check {
+    let loaded = HandwritingSetup::check(config).and_then(|setup| {
+        let model = setup.model().to_path_buf();
+        let (recognizer, took) = setup.load()?;
+        Ok(HandwritingSetup::describe(&recognizer, &model, took))
+    });
+    match loaded {
+        Ok(line) => Check::new("handwriting", Ok(line)),
+        Err(off) => Check::warn("handwriting", format!("off: {off}")),
+    }
 }
 
 /// Whether the kiosk can speak: on in the config, espeak-ng with both voices, and a sound

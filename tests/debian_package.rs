@@ -278,7 +278,7 @@ fn the_package_contains_every_file_with_its_mode() {
 fn the_package_is_the_full_screen_kiosk_with_its_libraries() {
     // The linuxkms backend (libinput, xkbcommon) is what shows the kiosk on the Pi's screen
     // without X or Wayland; a package without it would start to a black screen. libasound2
-    // plays the spoken prompts, which espeak-ng speaks.
+    // plays the spoken prompts, which espeak-ng speaks; zinnia and its model read handwriting.
     let depends = control_field("Depends");
     for library in [
         "libinput10",
@@ -287,6 +287,8 @@ fn the_package_is_the_full_screen_kiosk_with_its_libraries() {
         "libfontconfig1",
         "libasound2",
         "espeak-ng",
+        "libzinnia0",
+        "tegaki-zinnia-simplified-chinese",
         "passwd",
     ] {
         assert!(

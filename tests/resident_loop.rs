@@ -69,11 +69,7 @@ fn an_answer_read_with_the_check_code_and_rated_unhappy_reopens_the_case() {
     // The resident files a noise complaint on the touchscreen.
     let s = open_screen(|_| {});
     s.kiosk.upload_to(&proxy.url(), KIOSK_TOKEN);
-    let port = s.kiosk.dir.path().join("receipt-printer");
-    s.kiosk.set_key("kind", "\"serial\"");
-    s.kiosk
-        .set_key("port", &format!("{:?}", port.display().to_string()));
-    s.kiosk.set_key("mode", "\"text\"");
+    let port = s.kiosk.print_on_serial_port("text");
     s.tap("我要反映问题");
     s.tap("噪音扰民");
     s.tap("晚上装修太吵");

@@ -24,13 +24,7 @@ const WAIT: Duration = Duration::from_secs(180);
 
 fn kiosk_with_printer(mode: &str, options: EmulatorOptions) -> (TestKiosk, PrinterEmulator) {
     let kiosk = TestKiosk::new();
-    let port_in_kiosk = kiosk.dir.path().join("receipt-printer");
-    kiosk.set_key("kind", "\"serial\"");
-    kiosk.set_key(
-        "port",
-        &format!("{:?}", port_in_kiosk.display().to_string()),
-    );
-    kiosk.set_key("mode", &format!("{mode:?}"));
+    let port_in_kiosk = kiosk.print_on_serial_port(mode);
     let printer = PrinterEmulator::plug_in_at(&port_in_kiosk, options).unwrap();
     (kiosk, printer)
 }
@@ -452,4 +446,20 @@ fn a_200_concern_day_prints_whole_in_raster_mode_through_xoff_pauses() {
         (paper.width, paper.height),
         (384, expected.height() as usize)
     );
+}
+
+#[test]
+fn a_concern_in_the_residents_own_words_shows_them_on_the_summary() {
+    let kiosk = TestKiosk::new();
+    let filed = kiosk.run(&["submit", "--category", "repairs", "--text", "楼下路灯坏了"]);
+    assert!(filed.status.success(), "{}", stderr(&filed));
+    let output = kiosk.run(&["summary", "--text"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let sheet = String::from_utf8_lossy(&output.stdout);
+    let line = sheet
+        .lines()
+        .find(|l| l.starts_with("A"))
+        .unwrap_or_else(|| panic!("no concern line in {sheet}"));
+    // One line per concern on 58 mm paper: the words as far as they fit.
+    assert!(line.contains(" 楼下路"), "{line}");
 }

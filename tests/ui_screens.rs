@@ -172,16 +172,18 @@ fn screenshots_writes_every_screen_in_both_languages() {
     for expected in [
         "zh-CN-01-home.png",
         "en-01-home.png",
-        "zh-CN-10-idle-warning.png",
-        "en-12-done-printer-fault.png",
-        "zh-CN-14-staff-menu.png",
+        "zh-CN-06-writing.png",
+        "en-05-writing-keyboard.png",
+        "zh-CN-12-idle-warning.png",
+        "en-14-done-printer-fault.png",
+        "zh-CN-16-staff-menu.png",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} in {names:?}"
         );
     }
-    assert_eq!(names.len(), 46);
+    assert_eq!(names.len(), 50);
     // A real 800x480 PNG, not an empty file.
     let png = std::fs::read(out.join("zh-CN-01-home.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");

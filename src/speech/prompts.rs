@@ -36,7 +36,13 @@ pub enum Prompt {
     Confirm {
         category: String,
         what: String,
+        /// The resident's own words, written or typed.
+        words: Option<String>,
         place: Option<String>,
+    },
+    /// Write it yourself, on the handwriting pad or on the keyboard.
+    Writing {
+        keyboard: bool,
     },
     Done {
         ticket: String,
@@ -97,6 +103,8 @@ impl Prompt {
             Prompt::CheckCode,
             Prompt::Rate,
             Prompt::Thanked,
+            Prompt::Writing { keyboard: false },
+            Prompt::Writing { keyboard: true },
         ];
         prompts.extend(
             [
@@ -156,25 +164,17 @@ impl Prompt {
             Prompt::Confirm {
                 category,
                 what,
+                words,
                 place,
-            } => {
-                let (category, what) = (config_text(category, lang), config_text(what, lang));
-                let place = place.as_deref().map(|p| config_text(p, lang));
-                match (zh, place) {
-                    (true, Some(place)) => format!(
-                        "请核对：类别，{category}；事项，{what}；地点，{place}。对的话请点提交。"
-                    ),
-                    (true, None) => {
-                        format!("请核对：类别，{category}；事项，{what}。对的话请点提交。")
-                    }
-                    (false, Some(place)) => format!(
-                        "Please check: {category}; {what}; at {place}. If this is right, tap Submit."
-                    ),
-                    (false, None) => {
-                        format!("Please check: {category}; {what}. If this is right, tap Submit.")
-                    }
-                }
-            }
+            } => confirm(category, what, words.as_deref(), place.as_deref(), lang),
+            Prompt::Writing { keyboard: false } => pick(
+                "请用手指在方框里写一个字，写完点上面对的字。写好了请点“写好了”。",
+                "Write one character in the box with your finger, then tap it in the row above. Tap Done when you have finished.",
+            ),
+            Prompt::Writing { keyboard: true } => pick(
+                "请在键盘上打拼音，再点上面对的词。写好了请点“写好了”。",
+                "Type your words on the keys. Tap Done when you have finished.",
+            ),
             Prompt::Done {
                 ticket,
                 colour,
@@ -237,6 +237,51 @@ impl Prompt {
                 }
             }
         }
+    }
+}
+
+/// Confirm's read-back: the category, the phrases chosen, the resident's own words and the
+/// place, each only if there is one.
+fn confirm(
+    category: &str,
+    what: &str,
+    words: Option<&str>,
+    place: Option<&str>,
+    lang: Lang,
+) -> String {
+    let zh = lang == Lang::ZhCn;
+    let mut parts = vec![if zh {
+        format!("类别，{}", config_text(category, lang))
+    } else {
+        config_text(category, lang)
+    }];
+    if !what.is_empty() {
+        let what = config_text(what, lang);
+        parts.push(if zh { format!("事项，{what}") } else { what });
+    }
+    if let Some(words) = words {
+        let words = config_text(words, lang);
+        parts.push(if zh {
+            format!("您写的，{words}")
+        } else {
+            format!("in your words, {words}")
+        });
+    }
+    if let Some(place) = place {
+        let place = config_text(place, lang);
+        parts.push(if zh {
+            format!("地点，{place}")
+        } else {
+            format!("at {place}")
+        });
+    }
+    if zh {
+        format!("请核对：{}。对的话请点提交。", parts.join("；"))
+    } else {
+        format!(
+            "Please check: {}. If this is right, tap Submit.",
+            parts.join("; ")
+        )
     }
 }
 
@@ -360,9 +405,12 @@ pub fn every_screen(
             Prompt::Confirm {
                 category: category.to_string(),
                 what: phrase.to_string(),
+                words: Some("楼道灯坏了".to_string()),
                 place: Some(place.to_string()),
             },
         ),
+        ("writing", Prompt::Writing { keyboard: false }),
+        ("keyboard", Prompt::Writing { keyboard: true }),
         (
             "done",
             Prompt::Done {

@@ -438,7 +438,12 @@ impl Sheet<'_> {
                 due.format("%m-%d")
             ));
         }
-        let phrase = details.phrases.first().map(|p| p.get(self.lang));
+        // What it is about: the first phrase, or the resident's own words when none was chosen.
+        let phrase = details
+            .phrases
+            .first()
+            .map(|p| p.get(self.lang))
+            .or(details.text.as_deref());
         // The hour a resident came tells staff who it was; for an earlier day's concern the
         // ticket already carries the date.
         let filed = details.created_at.format("%H:%M").to_string();

@@ -22,6 +22,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::display;
 use crate::health::{self, Heartbeat, Task};
+use crate::input_method::{HandwritingReader, Recognized, start_reader};
 use crate::printer::PrinterStatus;
 use crate::speech::{Speaker, Spoken, start_speaker};
 use crate::supervisor::{ShutdownSignals, Supervisor};
@@ -57,6 +58,7 @@ pub fn run(settings: &Settings) -> Result<(), CommandError> {
     );
     controller.set_upload(supervisor.upload_handle());
     controller.set_speaker(start_speaking(&config));
+    controller.set_handwriting(start_handwriting(&config));
     controller.attach();
     let _ui_liveness = report_ui_liveness(supervisor.register(Task::UiLoop, UI_SILENCE_LIMIT));
     notify_ready_after_first_frame(&window);
@@ -84,6 +86,20 @@ fn start_speaking(config: &Config) -> Option<Speaker> {
             None
         }
     }
+}
+
+/// The handwriting recognizer, loading its model in the background, or none (and why, in the
+/// log): the kiosk works without "Write it yourself" all the same.
+fn start_handwriting(config: &Config) -> Option<HandwritingReader> {
+    let report = Box::new(|recognized: Recognized| {
+        // The window may be gone while the thread ends; nobody to tell then.
+        let _ = slint::invoke_from_event_loop(move || {
+            Controller::with_current(|c| c.handwriting_recognized(recognized));
+        });
+    });
+    start_reader(config, report)
+        .inspect_err(|off| tracing::warn!(reason = %off, "handwriting off"))
+        .ok()
 }
 
 /// Which screen the full-screen backend will draw on, so a black screen can be explained from

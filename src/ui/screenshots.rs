@@ -21,6 +21,7 @@ use crate::app::CommandError;
 use crate::clock::ManualClock;
 use crate::concern::{Bilingual, CaseState, CheckCode, Colour, Lang, TrackingCode};
 use crate::config::Config;
+use crate::input_method::start_reader;
 use crate::printer::PrinterStatus;
 use crate::protocol::wire::{StatusUpdate, UpdatesPage};
 use crate::store::Store;
@@ -76,6 +77,19 @@ pub fn sample_answered_cases() -> UpdatesPage {
         more: false,
     }
 }
+
+/// 灯 (lamp) as a resident writes it: each stroke's key points on a pad of 100 by 100, in
+/// stroke order. Drawn on the writing screen's pad, and read by the real recognizer.
+const LAMP: [&[(i32, i32)]; 6] = [
+    &[(12, 42), (18, 52)],
+    &[(40, 30), (35, 50)],
+    &[(25, 10), (18, 58), (10, 93)],
+    &[(26, 68), (38, 80)],
+    &[(50, 22), (92, 18)],
+    &[(72, 20), (71, 90), (60, 84)],
+];
+/// The side of the pad LAMP is written on.
+const LAMP_PAD: f32 = 100.0;
 
 /// A platform with one software-rendered window and a clock that moves only when told.
 struct HeadlessPlatform {
@@ -234,6 +248,40 @@ pub fn screenshots(config: &Config, out: &Path, size: (u32, u32)) -> Result<(), 
         .position(|c| c.emergency_notice.is_none())
         .unwrap_or(0);
     let index = |i: usize| i32::try_from(i).unwrap_or(0);
+    // The writing screen shows what the real recognizer makes of LAMP.
+    let (tell, heard) = std::sync::mpsc::channel();
+    let reader = start_reader(
+        config,
+        Box::new(move |recognized| {
+            let _ = tell.send(recognized);
+        }),
+    )
+    .map_err(|off| anyhow!("the writing screen's screenshots need handwriting: {off}"))?;
+    kiosk.controller.set_handwriting(Some(reader));
+    let deliver = || -> anyhow::Result<()> {
+        let recognized = heard
+            .recv_timeout(Duration::from_secs(30))
+            .context("the handwriting recognizer did not answer")?;
+        kiosk.controller.handwriting_recognized(recognized);
+        Ok(())
+    };
+    deliver()?;
+    let write_lamp = || -> anyhow::Result<()> {
+        let k = kiosk.kiosk();
+        for stroke in LAMP {
+            for (i, (x, y)) in stroke.iter().enumerate() {
+                let (x, y) = (*x as f32, *y as f32);
+                if i == 0 {
+                    k.invoke_pad_down(x, y, LAMP_PAD);
+                } else {
+                    k.invoke_pad_move(x, y);
+                }
+            }
+            k.invoke_pad_up();
+            deliver()?;
+        }
+        Ok(())
+    };
     let mut written = 0;
     for lang in [Lang::ZhCn, Lang::En] {
         let mut number = 0;
@@ -265,6 +313,33 @@ pub fn screenshots(config: &Config, out: &Path, size: (u32, u32)) -> Result<(), 
         k.invoke_toggle_phrase(0);
         k.invoke_toggle_phrase(2);
         shot("details")?;
+        // The resident's own words: the start typed on the keyboard, then 灯 written by hand.
+        k.invoke_open_writing();
+        k.invoke_writing_tab(true);
+        let typed = match lang {
+            Lang::ZhCn => "loudao",
+            Lang::En => "stair light",
+        };
+        for key in typed.chars() {
+            match key {
+                ' ' => k.invoke_writing_punctuation(" ".into()),
+                letter => k.invoke_writing_key(letter.to_string().into()),
+            }
+        }
+        shot("writing-keyboard")?;
+        k.invoke_choose_candidate(0);
+        k.invoke_writing_tab(false);
+        write_lamp()?;
+        shot("writing")?;
+        match lang {
+            Lang::ZhCn => {
+                use slint::Model;
+                let lamp = k.get_candidates().iter().position(|c| c == "灯");
+                k.invoke_choose_candidate(index(lamp.unwrap_or(0)));
+            }
+            Lang::En => k.invoke_writing_clear_pad(),
+        }
+        k.invoke_writing_done();
         k.invoke_details_next();
         shot("where")?;
         k.invoke_open_address_keypad();

@@ -90,6 +90,66 @@ pub fn phrase_separator(lang: Lang) -> &'static str {
     }
 }
 
+/// The punctuation beside the writing pad (the keyboard has room for the first two), the
+/// marks a concern needs: pause, stop, question, exclamation, list.
+pub fn punctuation(lang: Lang) -> [&'static str; 5] {
+    match lang {
+        Lang::ZhCn => ["，", "。", "？", "！", "、"],
+        Lang::En => [",", ".", "?", "!", "'"],
+    }
+}
+
+/// The keyboard tab's name: in Chinese it types pinyin, in English plain letters.
+pub fn keyboard_name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::ZhCn => "拼音",
+        Lang::En => "Type",
+    }
+}
+
+/// Room for the resident's words on one line of the writing screen, in half-width columns (a
+/// Chinese character takes two): about what the text row holds at body size on a 7" panel.
+const WRITTEN_COLUMNS: usize = 22;
+
+/// The end of `text` as one line shows it: the newest characters, where the resident is
+/// writing, behind "…" when the beginning had to go.
+pub fn written_tail(text: &str) -> String {
+    let columns = |c: char| if c.is_ascii() { 1 } else { 2 };
+    let total: usize = text.chars().map(columns).sum();
+    if total <= WRITTEN_COLUMNS {
+        return text.to_string();
+    }
+    let mut kept = Vec::new();
+    let mut used = columns('…');
+    for c in text.chars().rev() {
+        used += columns(c);
+        if used > WRITTEN_COLUMNS {
+            break;
+        }
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
+/// The characters the printer cannot print, as Confirm lists them.
+pub fn character_list(characters: &[char], lang: Lang) -> String {
+    let separator = match lang {
+        Lang::ZhCn => "、",
+        Lang::En => ", ",
+    };
+    let quoted: Vec<String> = characters.iter().map(|c| format!("“{c}”")).collect();
+    quoted.join(separator)
+}
+
+/// Confirm's "What": the phrases chosen, then the resident's own words.
+pub fn what_and_words(what: &str, words: &str, lang: Lang) -> String {
+    match (what.is_empty(), words.is_empty()) {
+        (_, true) => what.to_string(),
+        (true, false) => words.to_string(),
+        (false, false) => format!("{what}{}{words}", phrase_separator(lang)),
+    }
+}
+
 /// A case's category and the receipt's promise, on one line of the Result screen.
 pub fn about_case(category: &str, promise: &str, lang: Lang) -> String {
     match lang {
@@ -189,6 +249,19 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-26T09:05:00+08:00").unwrap();
         assert_eq!(date_time(at, Lang::ZhCn), "2026年11月26日 星期四 09:05");
         assert_eq!(date_time(at, Lang::En), "Thursday 26 November 2026, 09:05");
+    }
+
+    #[test]
+    fn a_long_text_shows_its_end() {
+        assert_eq!(written_tail("楼道灯坏了"), "楼道灯坏了");
+        let long = "三号楼二单元楼道的灯坏了已经三天了晚上很黑";
+        let tail = written_tail(long);
+        assert!(tail.starts_with('…') && long.ends_with(tail.trim_start_matches('…')));
+        assert_eq!(tail.chars().count(), 11);
+        assert_eq!(
+            written_tail(&"a".repeat(30)),
+            format!("…{}", "a".repeat(20))
+        );
     }
 
     #[test]

@@ -86,7 +86,42 @@ impl Controller {
         kiosk.on_emergency_continue(on(|c| c.go(Screen::Details)));
         kiosk.on_toggle_phrase(on_index(Controller::toggle_phrase));
         kiosk.on_details_next(on(|c| c.go(Screen::Place)));
-        kiosk.on_submit_now(on(Controller::submit));
+        kiosk.on_submit_now(on(Controller::submit_now));
+
+        kiosk.on_open_writing(on(Controller::open_writing));
+        let weak = self.downgrade();
+        kiosk.on_pad_down(move |x, y, side| {
+            weak.with(|c| {
+                c.tap_begins();
+                c.pad_down(x, y, side);
+            });
+        });
+        // Not a tap: a finger moving on the pad only draws.
+        let weak = self.downgrade();
+        kiosk.on_pad_move(move |x, y| weak.with(|c| c.pad_move(x, y)));
+        kiosk.on_pad_up(on(Controller::pad_up));
+        kiosk.on_choose_candidate(on_index(Controller::choose_candidate));
+        let on_text = |action: fn(&Controller, &str)| {
+            let weak = self.downgrade();
+            move |text: SharedString| {
+                weak.with(|c| {
+                    c.tap_begins();
+                    action(c, text.as_str());
+                });
+            }
+        };
+        kiosk.on_writing_punctuation(on_text(Controller::add_mark));
+        kiosk.on_writing_key(on_text(Controller::writing_key));
+        kiosk.on_writing_delete(on(Controller::writing_delete));
+        kiosk.on_writing_clear_pad(on_edit(|j| j.writing.clear_pad()));
+        let weak = self.downgrade();
+        kiosk.on_writing_tab(move |keyboard| {
+            weak.with(|c| {
+                c.tap_begins();
+                c.writing_tab(keyboard);
+            });
+        });
+        kiosk.on_writing_done(on(|c| c.go(Screen::Details)));
 
         kiosk.on_open_address_keypad(on_edit(|j| j.keypad = Some(Keypad::Address)));
         kiosk.on_place_digit(on_spoken_digit(|j, d| {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::concern::{Concern, Draft, Lang};
 use crate::config::Config;
+use crate::input_method::{Ink, Pinyin, PinyinCandidate};
 use crate::store::CaseStatus;
 use crate::ui::{CheckNotice, Screen};
 
@@ -39,6 +40,9 @@ pub(super) struct Journey {
     /// Whether the address keypad fills the unit (else the building).
     pub(super) typing_unit: bool,
     pub(super) location: Option<String>,
+    /// The resident's own words, written or typed on the writing screen.
+    pub(super) text: String,
+    pub(super) writing: Writing,
     pub(super) phone: String,
     pub(super) phone_given: bool,
     /// Why the last Submit failed, in the resident's language.
@@ -56,6 +60,36 @@ pub(super) struct Journey {
     pub(super) lookup: Option<Lookup>,
     pub(super) idle_warning: bool,
     pub(super) idle_seconds_left: u32,
+}
+
+/// The writing screen's state: the tab, the ink on the pad and what it may be, the pinyin
+/// typed and the words it may be.
+#[derive(Default)]
+pub(super) struct Writing {
+    pub(super) keyboard: bool,
+    pub(super) ink: Option<Ink>,
+    /// A finger is on the pad: the last stroke is still being drawn.
+    pub(super) drawing: bool,
+    /// Counts every change of the ink, so the view draws it again only then.
+    pub(super) ink_changes: u64,
+    /// The last recognition asked for; older answers are stale.
+    pub(super) request: u64,
+    /// The characters the ink may be, best first.
+    pub(super) candidates: Vec<String>,
+    pub(super) pinyin: Pinyin,
+    /// The words the pinyin typed may be.
+    pub(super) words: Vec<PinyinCandidate>,
+}
+
+impl Writing {
+    /// A clean pad: no ink and nothing to choose from it.
+    pub(super) fn clear_pad(&mut self) {
+        self.ink = None;
+        self.drawing = false;
+        self.candidates.clear();
+        self.ink_changes = self.ink_changes.wrapping_add(1);
+        self.request = self.request.wrapping_add(1);
+    }
 }
 
 /// The keypad that covers its screen; each belongs to one screen, so at most one is open.
@@ -109,7 +143,7 @@ impl Journey {
             | Screen::StaffPin
             | Screen::StaffMenu => Back::Home,
             Screen::Emergency | Screen::Details => Back::To(Screen::Category),
-            Screen::Place => Back::To(Screen::Details),
+            Screen::Place | Screen::Writing => Back::To(Screen::Details),
             Screen::Contact => Back::To(Screen::Place),
             Screen::Confirm => Back::To(Screen::Contact),
             Screen::Check => Back::Home,
@@ -134,6 +168,11 @@ impl Journey {
         } else {
             &mut self.building
         }
+    }
+
+    /// Whether the concern says anything yet: a phrase chosen or words written.
+    pub(super) fn says_something(&self) -> bool {
+        self.chosen.iter().any(|c| *c) || !self.text.is_empty()
     }
 
     /// The reprint's typed digits as a ticket number.
@@ -174,7 +213,7 @@ impl Journey {
         Some(Draft {
             category: category.code.clone(),
             phrases,
-            text: None,
+            text: (!self.text.is_empty()).then(|| self.text.clone()),
             location: self.location.clone(),
             phone: self.phone_given.then(|| self.phone.clone()),
             lang,

@@ -3,7 +3,8 @@
 //! view. The .slint files only show what the view sets. Its parts: `journey` (the state and
 //! where Back leads), `view` (drawing it), `callbacks` (the view's taps), `idle` (the timers),
 //! `staff_actions` (the staff menu), `lookup` (Check my concern: the lookup, the scanner, the
-//! check code, the rating and the status slip), `voice` (what is said aloud, and when).
+//! check code, the rating and the status slip), `voice` (what is said aloud, and when),
+//! `writing` (Write it yourself: the pad, the recognizer's answers, the keyboard).
 
 mod callbacks;
 mod idle;
@@ -12,6 +13,7 @@ mod lookup;
 mod staff_actions;
 mod view;
 mod voice;
+mod writing;
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -32,6 +34,7 @@ use super::{AppWindow, Kiosk, Screen, wording};
 use crate::clock::Clock;
 use crate::concern::{Concern, Lang};
 use crate::config::Config;
+use crate::input_method::HandwritingReader;
 use crate::printer::PrinterStatus;
 use crate::speech::{Prompt, Speaker};
 use crate::store::{Store, UploadStatus};
@@ -54,6 +57,7 @@ struct Inner {
     upload: RefCell<Option<UploadHandle>>,
     view: RefCell<View>,
     voice: RefCell<Voice>,
+    handwriting: RefCell<Option<HandwritingReader>>,
     timers: Timers,
 }
 
@@ -110,6 +114,7 @@ impl Controller {
             upload: RefCell::new(None),
             view: RefCell::new(view),
             voice: RefCell::new(Voice::default()),
+            handwriting: RefCell::new(None),
             timers: Timers::default(),
         });
         let controller = Controller { inner };
@@ -308,7 +313,11 @@ impl Controller {
 
     fn toggle_language(&self) {
         self.select_language(wording::toggled(self.lang()));
-        self.show();
+        // Pinyin half typed means nothing to the English keyboard.
+        self.edit(|j| {
+            j.writing.pinyin.clear();
+            j.writing.words.clear();
+        });
     }
 
     fn select_language(&self, lang: Lang) {
@@ -376,6 +385,16 @@ impl Controller {
             }
         });
         self.go(Screen::Contact);
+    }
+
+    /// "Submit now" on Details: filed at once, unless the printer cannot print some of the
+    /// resident's words; then Confirm shows which first.
+    fn submit_now(&self) {
+        if self.with_scene(view::unprintable).is_empty() {
+            self.submit();
+        } else {
+            self.go(Screen::Confirm);
+        }
     }
 
     /// Validates and files the draft (one transaction: concern, ticket, receipt job, outbox),

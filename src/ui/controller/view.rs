@@ -13,6 +13,7 @@ use super::journey::{
 };
 use crate::concern::{CHECK_CODE_DIGITS, Concern, Lang, Rating, normalise_phone};
 use crate::config::Config;
+use crate::paper;
 use crate::printer::{PrinterStatus, case_report};
 use crate::receipt::{promise_line, updated_line};
 use crate::store::UploadStatus;
@@ -51,6 +52,8 @@ pub(super) struct View {
     phrases: Rc<VecModel<Choice>>,
     places: Rc<VecModel<SharedString>>,
     faces: Rc<VecModel<SharedString>>,
+    candidates: Rc<VecModel<SharedString>>,
+    punctuation: Rc<VecModel<SharedString>>,
     screen: Drawn<Screen>,
     language: Drawn<Lang>,
     clock: Drawn<String>,
@@ -66,7 +69,14 @@ pub(super) struct View {
     reprint: Drawn<(bool, String)>,
     check: Drawn<CheckInputs>,
     idle: Drawn<(bool, u32)>,
+    words: Drawn<(Lang, Option<usize>, Vec<bool>, String)>,
+    writing: Drawn<WritingInputs>,
+    ink: Drawn<u64>,
 }
+
+/// What the writing screen is drawn from, but the ink: the language, the tab, the pinyin
+/// typed, and the characters or words to choose from.
+type WritingInputs = (Lang, bool, String, Vec<String>);
 
 impl View {
     /// Gives `window` the models once and shows what never changes while the kiosk runs.
@@ -77,6 +87,8 @@ impl View {
             phrases: Rc::new(VecModel::default()),
             places: Rc::new(VecModel::default()),
             faces: Rc::new(VecModel::default()),
+            candidates: Rc::new(VecModel::default()),
+            punctuation: Rc::new(VecModel::default()),
             screen: Drawn::default(),
             language: Drawn::default(),
             clock: Drawn::default(),
@@ -92,11 +104,16 @@ impl View {
             reprint: Drawn::default(),
             check: Drawn::default(),
             idle: Drawn::default(),
+            words: Drawn::default(),
+            writing: Drawn::default(),
+            ink: Drawn::default(),
         };
         kiosk.set_categories(ModelRc::from(Rc::clone(&view.categories)));
         kiosk.set_phrases(ModelRc::from(Rc::clone(&view.phrases)));
         kiosk.set_places(ModelRc::from(Rc::clone(&view.places)));
         kiosk.set_rating_faces(ModelRc::from(Rc::clone(&view.faces)));
+        kiosk.set_candidates(ModelRc::from(Rc::clone(&view.candidates)));
+        kiosk.set_punctuation(ModelRc::from(Rc::clone(&view.punctuation)));
         kiosk.set_hotline(config.kiosk.hotline.as_str().into());
         kiosk.set_retention_days(
             i32::try_from(config.retention.days_after_upload).unwrap_or(i32::MAX),
@@ -145,6 +162,7 @@ impl View {
         });
         self.draw_staff(kiosk, scene);
         self.draw_check(kiosk, scene);
+        self.draw_writing(kiosk, scene);
         self.idle
             .update((journey.idle_warning, journey.idle_seconds_left), || {
                 kiosk.set_idle_warning(journey.idle_warning);
@@ -194,7 +212,6 @@ impl View {
                     }),
             );
             kiosk.set_any_phrase(journey.chosen.iter().any(|c| *c));
-            kiosk.set_what(journey.what(config, lang).into());
         });
     }
 
@@ -282,6 +299,69 @@ impl View {
 }
 
 impl View {
+    /// The resident's own words (Details, the writing screen, Confirm) and the writing
+    /// screen's tab, candidates and ink.
+    fn draw_writing(&mut self, kiosk: &Kiosk, scene: &Scene) {
+        let Scene {
+            config,
+            lang,
+            journey: j,
+            ..
+        } = *scene;
+        let w = &j.writing;
+        let inputs = (lang, j.category, j.chosen.clone(), j.text.clone());
+        self.words.update(inputs, || {
+            kiosk.set_free_text(j.text.as_str().into());
+            kiosk.set_free_text_shown(wording::written_tail(&j.text).into());
+            kiosk.set_unprintable(wording::character_list(&unprintable(scene), lang).into());
+            kiosk.set_says_something(j.says_something());
+            let what = j.what(config, lang);
+            kiosk.set_what(wording::what_and_words(&what, &j.text, lang).into());
+        });
+        let shown: Vec<String> = if w.keyboard {
+            w.words.iter().map(|word| word.text.clone()).collect()
+        } else {
+            w.candidates.clone()
+        };
+        let inputs = (lang, w.keyboard, w.pinyin.typed().to_string(), shown);
+        self.writing.update(inputs, || {
+            kiosk.set_writing_keyboard(w.keyboard);
+            kiosk.set_keyboard_composes(lang == Lang::ZhCn);
+            kiosk.set_keyboard_name(wording::keyboard_name(lang).into());
+            kiosk.set_pinyin_typed(w.pinyin.typed().into());
+            let shown = if w.keyboard {
+                w.words.iter().map(|word| word.text.as_str()).collect()
+            } else {
+                w.candidates.iter().map(String::as_str).collect::<Vec<_>>()
+            };
+            sync(&self.candidates, shown.into_iter().map(SharedString::from));
+            sync(
+                &self.punctuation,
+                wording::punctuation(lang)
+                    .into_iter()
+                    .map(SharedString::from),
+            );
+        });
+        self.draw_ink(kiosk, scene);
+    }
+
+    /// The ink on the pad: the finished strokes, and the one the finger is drawing.
+    pub(super) fn draw_ink(&mut self, kiosk: &Kiosk, scene: &Scene) {
+        let w = &scene.journey.writing;
+        self.ink.update(w.ink_changes, || {
+            let strokes = w.ink.as_ref().map(|ink| ink.strokes()).unwrap_or_default();
+            let (done, now) = match (w.drawing, strokes.split_last()) {
+                (true, Some((now, done))) => (done, std::slice::from_ref(now)),
+                _ => (strokes, &[][..]),
+            };
+            if let Some(ink) = &w.ink {
+                kiosk.set_ink_side(ink.width() as f32);
+            }
+            kiosk.set_ink_done(svg_path(done).into());
+            kiosk.set_ink_now(svg_path(now).into());
+        });
+    }
+
     /// Check my concern: the number and code typed, and what the office said of the case.
     fn draw_check(&mut self, kiosk: &Kiosk, scene: &Scene) {
         let Scene {
@@ -348,6 +428,23 @@ impl View {
     }
 }
 
+/// The characters of the resident's words that the kiosk's printer cannot print.
+pub(super) fn unprintable(scene: &Scene) -> Vec<char> {
+    paper::unprintable(&scene.journey.text, scene.config.printer.mode)
+}
+
+/// Strokes as SVG path commands: each a move to its first point and lines through the rest.
+fn svg_path(strokes: &[Vec<(i32, i32)>]) -> String {
+    let mut path = String::new();
+    for stroke in strokes {
+        for (index, (x, y)) in stroke.iter().enumerate() {
+            let command = if index == 0 { 'M' } else { 'L' };
+            path.push_str(&format!("{command}{x} {y} "));
+        }
+    }
+    path.trim_end().to_string()
+}
+
 /// The inputs one part of the screen was last drawn from.
 struct Drawn<K>(Option<K>);
 
@@ -393,6 +490,13 @@ mod tests {
             part.update(inputs, || draws += 1);
         }
         assert_eq!(draws, 3);
+    }
+
+    #[test]
+    fn strokes_become_one_path_of_moves_and_lines() {
+        assert_eq!(svg_path(&[]), "");
+        let strokes = vec![vec![(1, 2), (3, 4)], vec![(5, 6)]];
+        assert_eq!(svg_path(&strokes), "M1 2 L3 4 M5 6");
     }
 
     #[test]

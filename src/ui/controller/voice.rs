@@ -168,6 +168,7 @@ pub(super) fn prompt(scene: &Scene) -> Option<Prompt> {
         Screen::Confirm => Prompt::Confirm {
             category: category(),
             what: j.what(config, lang),
+            words: (!j.text.is_empty()).then(|| j.text.clone()),
             place: j.location.clone(),
         },
         Screen::Done => {
@@ -204,6 +205,9 @@ pub(super) fn prompt(scene: &Scene) -> Option<Prompt> {
             },
         },
         Screen::Rate => Prompt::Rate,
+        Screen::Writing => Prompt::Writing {
+            keyboard: j.writing.keyboard,
+        },
         Screen::StaffPin | Screen::StaffMenu => return None,
     })
 }
