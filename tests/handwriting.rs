@@ -6,9 +6,12 @@
 
 mod support;
 
+use std::sync::mpsc::channel;
+use std::time::Duration;
+
 use concern_kiosk::config::Config;
 use concern_kiosk::input_method::zinnia::Recognizer;
-use concern_kiosk::input_method::{HandwritingOff, HandwritingSetup};
+use concern_kiosk::input_method::{HandwritingOff, HandwritingSetup, Recognized, start_reader};
 use support::REFERENCE_CONFIG;
 use support::handwriting_samples::{SAMPLES, ink_for};
 
@@ -58,6 +61,53 @@ fn twenty_common_characters_are_among_the_first_five_on_both_panels() {
         let (ranks, all_within) = ranks(&recognizer, pad);
         assert_eq!(ranks.len(), 20);
         assert!(all_within, "pad {pad} px: {}", ranks.join(" "));
+    }
+}
+
+#[test]
+fn water_written_in_the_order_schools_teach_is_offered_too() {
+    let (tell, heard) = channel();
+    let reader = start_reader(
+        &reference_config(),
+        Box::new(move |recognized| {
+            let _ = tell.send(recognized);
+        }),
+    )
+    .unwrap_or_else(|off| panic!("{off}"));
+    let answer = || match heard.recv_timeout(Duration::from_secs(30)) {
+        Ok(Recognized::Candidates(recognition)) => recognition,
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(
+        heard.recv_timeout(Duration::from_secs(30)),
+        Ok(Recognized::Ready)
+    ));
+    // The model learned 水 with 横撇 first; schools teach 亅 first.
+    let (_, water) = SAMPLES.iter().find(|(c, _)| *c == '水').expect("水");
+    let mut taught: Vec<&[(i32, i32)]> = water.to_vec();
+    taught.swap(0, 1);
+    reader.recognize(1, ink_for(&taught, 430));
+    let offered = answer();
+    assert_eq!(offered.request, 1);
+    assert!(offered.candidates.len() == 8, "{:?}", offered.candidates);
+    assert!(
+        offered.candidates.contains(&"水".to_string()),
+        "{:?}",
+        offered.candidates
+    );
+    // And what the model reads as written keeps its place among the first five.
+    for (number, (expected, strokes)) in (2..).zip(SAMPLES) {
+        reader.recognize(number, ink_for(strokes, 430));
+        let offered = answer();
+        let rank = offered
+            .candidates
+            .iter()
+            .position(|c| *c == expected.to_string());
+        assert!(
+            rank.is_some_and(|r| r < WITHIN),
+            "{expected}: {:?}",
+            offered.candidates
+        );
     }
 }
 

@@ -19,8 +19,7 @@ pub type Point = (i32, i32);
 ///
 /// Points outside the pad are clamped onto its edge, and points beyond
 /// [`MAX_STROKES`] or [`MAX_POINTS_PER_STROKE`] are dropped silently: the
-/// resident must never see an error for writing too much. [`Ink::is_full`]
-/// lets the screen show that the pad will take no more strokes.
+/// resident must never see an error for writing too much.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ink {
     width: u32,
@@ -93,29 +92,27 @@ impl Ink {
         &self.strokes
     }
 
-    pub fn stroke_count(&self) -> usize {
-        self.strokes.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.strokes.is_empty()
     }
 
     /// True once [`MAX_STROKES`] strokes are on the pad; further strokes are
-    /// dropped until one is undone or the pad cleared.
-    pub fn is_full(&self) -> bool {
+    /// dropped until the pad is cleared.
+    fn is_full(&self) -> bool {
         self.strokes.len() >= MAX_STROKES
     }
 
-    pub fn clear(&mut self) {
-        self.strokes.clear();
-        self.drawing = false;
-    }
-
-    /// Removes the most recent stroke; nothing happens on an empty pad.
-    pub fn undo_stroke(&mut self) {
-        self.strokes.pop();
-        self.drawing = false;
+    /// The same ink with its first two strokes written the other way round, if it has two:
+    /// the model learned some characters (水, with 横撇 before 亅) in an order that is not
+    /// the one schools teach.
+    pub fn first_strokes_swapped(&self) -> Option<Ink> {
+        if self.strokes.len() < 2 {
+            return None;
+        }
+        let mut swapped = self.clone();
+        swapped.strokes.swap(0, 1);
+        swapped.drawing = false;
+        Some(swapped)
     }
 
     fn clamp(&self, x: i32, y: i32) -> Point {
@@ -138,7 +135,7 @@ mod tests {
     fn new_pad_is_empty() {
         let ink = Ink::new(300, 200);
         assert!(ink.is_empty());
-        assert_eq!(ink.stroke_count(), 0);
+        assert_eq!(ink.strokes().len(), 0);
         assert!(!ink.is_full());
         assert_eq!((ink.width(), ink.height()), (300, 200));
     }
@@ -151,7 +148,7 @@ mod tests {
         ink.extend_stroke(30, 12);
         ink.begin_stroke(50, 5);
         ink.extend_stroke(50, 60);
-        assert_eq!(ink.stroke_count(), 2);
+        assert_eq!(ink.strokes().len(), 2);
         assert_eq!(ink.strokes()[0], vec![(10, 10), (20, 10), (30, 12)]);
         assert_eq!(ink.strokes()[1], vec![(50, 5), (50, 60)]);
     }
@@ -207,7 +204,7 @@ mod tests {
         for i in 1..2000 {
             ink.extend_stroke(i % 1000, i / 1000);
         }
-        assert_eq!(ink.stroke_count(), 1);
+        assert_eq!(ink.strokes().len(), 1);
         assert_eq!(ink.strokes()[0].len(), MAX_POINTS_PER_STROKE);
     }
 
@@ -222,50 +219,23 @@ mod tests {
         assert!(ink.is_full());
         ink.begin_stroke(90, 90);
         ink.extend_stroke(95, 95);
-        assert_eq!(ink.stroke_count(), MAX_STROKES);
+        assert_eq!(ink.strokes().len(), MAX_STROKES);
         // The dropped drag must not lengthen the last accepted stroke.
         let last = ink.strokes().last().map(Vec::len);
         assert_eq!(last, Some(2));
     }
 
     #[test]
-    fn undo_removes_the_last_stroke_and_frees_room() {
-        let mut ink = Ink::new(100, 100);
-        for i in 0..MAX_STROKES {
-            ink.begin_stroke(i as i32, 0);
-        }
-        ink.undo_stroke();
-        assert!(!ink.is_full());
-        assert_eq!(ink.stroke_count(), MAX_STROKES - 1);
-        ink.begin_stroke(50, 50);
-        assert_eq!(ink.stroke_count(), MAX_STROKES);
-    }
-
-    #[test]
-    fn undo_on_empty_pad_does_nothing() {
-        let mut ink = Ink::new(100, 100);
-        ink.undo_stroke();
-        assert!(ink.is_empty());
-    }
-
-    #[test]
-    fn undo_stops_the_current_drag() {
+    fn the_first_two_strokes_swap_and_a_single_stroke_has_no_other_order() {
         let mut ink = Ink::new(100, 100);
         ink.begin_stroke(1, 1);
+        ink.end_stroke();
+        assert_eq!(ink.first_strokes_swapped(), None);
         ink.begin_stroke(2, 2);
-        ink.undo_stroke();
         ink.extend_stroke(3, 3);
-        assert_eq!(ink.strokes(), &[vec![(1, 1)]]);
-    }
-
-    #[test]
-    fn clear_empties_the_pad() {
-        let mut ink = Ink::new(100, 100);
-        ink.begin_stroke(1, 1);
-        ink.extend_stroke(2, 2);
-        ink.clear();
-        assert!(ink.is_empty());
-        ink.extend_stroke(3, 3);
-        assert!(ink.is_empty());
+        ink.end_stroke();
+        let swapped = ink.first_strokes_swapped().expect("two strokes");
+        assert_eq!(swapped.strokes(), [vec![(2, 2), (3, 3)], vec![(1, 1)]]);
+        assert_eq!(ink.strokes()[0], [(1, 1)], "the original stays as written");
     }
 }

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 
 use super::handwriting::Ink;
 use super::setup::{HandwritingOff, HandwritingSetup};
+use super::zinnia::Recognizer;
 use crate::config::Config;
 
 /// Candidates asked of zinnia for each ink: the writing screen's row shows eight.
@@ -71,6 +72,41 @@ impl Drop for HandwritingReader {
     }
 }
 
+/// The first candidates kept in zinnia's own order for the ink as written; the last places go
+/// to what the ink read with its first two strokes swapped adds. So a character written in an
+/// order the model did not learn (水 as schools teach it is not among zinnia's first twenty)
+/// still shows, and what was written as the model expects keeps its place.
+const KEPT_AS_WRITTEN: usize = 6;
+
+/// The characters `ink` may be, best first, at most CANDIDATES_ASKED.
+pub fn candidates_for(recognizer: &Recognizer, ink: &Ink) -> Vec<String> {
+    let read = |ink: &Ink| {
+        recognizer
+            .classify(ink, CANDIDATES_ASKED)
+            .into_iter()
+            .map(|candidate| candidate.character)
+    };
+    let as_written: Vec<String> = read(ink).collect();
+    let Some(swapped) = ink.first_strokes_swapped() else {
+        return as_written;
+    };
+    let mut candidates: Vec<String> = as_written.iter().take(KEPT_AS_WRITTEN).cloned().collect();
+    let added: Vec<String> = read(&swapped)
+        .filter(|c| !candidates.contains(c))
+        .take(CANDIDATES_ASKED - KEPT_AS_WRITTEN)
+        .collect();
+    candidates.extend(added);
+    for character in as_written {
+        if candidates.len() == CANDIDATES_ASKED {
+            break;
+        }
+        if !candidates.contains(&character) {
+            candidates.push(character);
+        }
+    }
+    candidates
+}
+
 /// 十, written on a pad of 100 pixels: any character touches the whole model.
 fn warm_up_ink() -> Ink {
     let mut ink = Ink::new(100, 100);
@@ -106,14 +142,9 @@ fn recognize_until_closed(
             newest = later;
         }
         let (request, ink) = newest;
-        let candidates = recognizer
-            .classify(&ink, CANDIDATES_ASKED)
-            .into_iter()
-            .map(|candidate| candidate.character)
-            .collect();
         report(Recognized::Candidates(Recognition {
             request,
-            candidates,
+            candidates: candidates_for(&recognizer, &ink),
         }));
     }
 }
