@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use concern_kiosk::clock::{Clock, ManualClock};
 use concern_kiosk::input_method::{Recognized, start_reader};
+use concern_kiosk::office::Role;
 use concern_kiosk::printer::open_printer;
 use concern_kiosk::printer::print_queue::{DrainOutcome, PrintQueue};
 use concern_kiosk::printer::printer_lock::PrinterLock;
@@ -22,6 +23,7 @@ use concern_kiosk::upload::uploader::{BatchOutcome, RoundMode};
 use concern_kiosk::upload::uploader_from_config;
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Model};
+use support::board_http;
 use support::handwriting_samples::{SAMPLES, ink_for};
 use support::kiosk_screen::{KioskScreen, open_screen, start};
 use support::office::{KIOSK_TOKEN, TestOffice};
@@ -29,6 +31,8 @@ use support::printer_emulator::{EmulatorOptions, PrinterEmulator};
 
 /// The recognizer answers in milliseconds; a loaded test machine may take far longer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(30);
+/// A council member's password on the test office's board.
+const BOARD_PASSWORD: &str = "correct horse battery";
 /// "The streetlight downstairs is broken": six of the sample characters.
 const WORDS: &str = "楼下路灯坏了";
 
@@ -197,6 +201,24 @@ fn words_written_by_hand_are_read_back_printed_and_reach_the_office() {
         .query_row("SELECT text FROM concerns", [], |r| r.get(0))
         .unwrap();
     assert_eq!(text, WORDS);
+
+    // And on the case board, as the council reads it.
+    office
+        .office
+        .add_account("li", Role::Council, BOARD_PASSWORD)
+        .unwrap();
+    let board = runtime.block_on(async {
+        let http = board_http::client();
+        let session = board_http::sign_in(&http, &office.url(), "li", BOARD_PASSWORD).await;
+        let page = http
+            .get(format!("{}/board/", office.url()))
+            .header("cookie", session)
+            .send()
+            .await
+            .unwrap();
+        page.text().await.unwrap()
+    });
+    assert!(board.contains(&format!("报修设施：{WORDS}")), "{board}");
 }
 
 #[test]

@@ -13,6 +13,8 @@ pub const KIOSK_TOKEN: &str = "wanjia-01-test-token-0123456789";
 pub struct TestOffice {
     pub addr: SocketAddr,
     pub db: PathBuf,
+    /// The office the server runs, for what the board's staff do (accounts, actions).
+    pub office: Office,
     _dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
@@ -38,10 +40,11 @@ impl TestOffice {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind the office");
         let addr = listener.local_addr().expect("the office's address");
-        runtime.spawn(serve(listener, office));
+        runtime.spawn(serve(listener, office.clone()));
         TestOffice {
             addr,
             db,
+            office,
             _dir: dir,
             _runtime: runtime,
         }
