@@ -130,9 +130,12 @@ pub fn run_checks(settings: &Settings, now: DateTime<FixedOffset>) -> Vec<Check>
 /// show; the phrases still work, so this is only worth a mention.
 fn check_handwriting(config: &Config) -> Check {
     let loaded = HandwritingSetup::check(config).and_then(|setup| {
-        let model = setup.model().to_path_buf();
         let (recognizer, took) = setup.load()?;
-        Ok(HandwritingSetup::describe(&recognizer, &model, took))
+        Ok(HandwritingSetup::describe(
+            &recognizer,
+            &config.handwriting.model,
+            took,
+        ))
     });
     match loaded {
         Ok(line) => Check::new("handwriting", Ok(line)),

@@ -97,6 +97,21 @@ fn write(s: &KioskScreen, character: char, heard: &Receiver<Recognized>) {
     }
 }
 
+/// From Home to the writing screen's pinyin tab, by way of a repair.
+fn open_pinyin(s: &KioskScreen) {
+    s.tap("我要反映问题");
+    s.tap("报修设施");
+    s.tap("✍ 写几个字");
+    s.tap("拼音");
+}
+
+/// Taps each letter on the keyboard.
+fn type_letters(s: &KioskScreen, letters: &str) {
+    for letter in letters.chars() {
+        s.tap(&letter.to_string());
+    }
+}
+
 /// The characters or words offered to choose from, in order.
 fn candidates(s: &KioskScreen) -> Vec<String> {
     let kiosk = s.window.global::<Kiosk>();
@@ -225,13 +240,8 @@ fn words_written_by_hand_are_read_back_printed_and_reach_the_office() {
 fn pinyin_offers_whole_words_and_english_types_its_letters() {
     let s = open_screen(|_| {});
     let _heard = start_handwriting(&s);
-    s.tap("我要反映问题");
-    s.tap("报修设施");
-    s.tap("✍ 写几个字");
-    s.tap("拼音");
-    for letter in "loudao".chars() {
-        s.tap(&letter.to_string());
-    }
+    open_pinyin(&s);
+    type_letters(&s, "loudao");
     let offered = candidates(&s);
     assert!(
         offered.iter().take(3).any(|word| word == "楼道"),
@@ -248,9 +258,7 @@ fn pinyin_offers_whole_words_and_english_types_its_letters() {
 
     // In English, the same keys type the letters themselves.
     s.tap("English");
-    for letter in "gate".chars() {
-        s.tap(&letter.to_string());
-    }
+    type_letters(&s, "gate");
     s.tap("Space");
     assert_eq!(written(&s), "楼道gate ");
     s.tap("Done");
@@ -292,17 +300,10 @@ fn a_character_the_printer_cannot_print_is_named_before_filing() {
     // Raster mode draws with GB2312 bitmaps, which lack 裞 (a rare reading of shui).
     let s = open_screen(|config| config.printer.mode = concern_kiosk::paper::PrintMode::Raster);
     let _heard = start_handwriting(&s);
-    s.tap("我要反映问题");
-    s.tap("报修设施");
-    s.tap("✍ 写几个字");
-    s.tap("拼音");
-    for letter in "shui".chars() {
-        s.tap(&letter.to_string());
-    }
+    open_pinyin(&s);
+    type_letters(&s, "shui");
     s.tap("水");
-    for letter in "shui".chars() {
-        s.tap(&letter.to_string());
-    }
+    type_letters(&s, "shui");
     s.tap("裞");
     s.tap("写好了");
     // "Submit now" stops at Confirm to say so, rather than print □ unannounced.

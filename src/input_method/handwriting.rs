@@ -92,6 +92,11 @@ impl Ink {
         &self.strokes
     }
 
+    /// A finger is on the pad: the last stroke is still being drawn.
+    pub fn is_drawing(&self) -> bool {
+        self.drawing
+    }
+
     pub fn is_empty(&self) -> bool {
         self.strokes.is_empty()
     }

@@ -10,5 +10,5 @@ pub mod zinnia;
 
 pub use handwriting::Ink;
 pub use pinyin::{Pinyin, PinyinCandidate};
-pub use recognizer::{HandwritingReader, Recognition, Recognized, start_reader};
+pub use recognizer::{CANDIDATES_SHOWN, HandwritingReader, Recognition, Recognized, start_reader};
 pub use setup::{HandwritingOff, HandwritingSetup};

@@ -80,21 +80,20 @@ impl Pinyin {
         for (_, phrase) in dict.top_k_compositions(typed, COMPOSITIONS) {
             offer(phrase, whole, &mut found);
         }
-        let prefixes: Vec<(usize, Vec<String>)> = (1..whole)
-            .rev()
-            .filter_map(|end| {
-                let words = dict.lookup(typed.get(..end)?);
-                (!words.is_empty()).then_some((end, words))
-            })
-            .collect();
-        if let Some((end, words)) = prefixes.first() {
+        // The leading word: the longest start of the input that is a word; the first
+        // syllable: the shortest.
+        let word_at = |end: usize| {
+            let words = dict.lookup(typed.get(..end)?);
+            (!words.is_empty()).then_some((end, words))
+        };
+        if let Some((end, words)) = (1..whole).rev().find_map(word_at) {
             for word in words {
-                offer(word.clone(), *end, &mut found);
+                offer(word, end, &mut found);
             }
         }
-        if let Some((end, words)) = prefixes.last() {
-            for word in words.iter().filter(|w| w.chars().count() == 1) {
-                offer(word.clone(), *end, &mut found);
+        if let Some((end, words)) = (1..whole).find_map(word_at) {
+            for word in words.into_iter().filter(|w| w.chars().count() == 1) {
+                offer(word, end, &mut found);
             }
         }
         if found.is_empty() {

@@ -11,8 +11,9 @@ use super::setup::{HandwritingOff, HandwritingSetup};
 use super::zinnia::Recognizer;
 use crate::config::Config;
 
-/// Candidates asked of zinnia for each ink: the writing screen's row shows eight.
-pub const CANDIDATES_ASKED: usize = 8;
+/// Candidates the writing screen's row shows for each ink (and for pinyin), and so asks of
+/// zinnia: eight big buttons fill a row of the reference panel.
+pub const CANDIDATES_SHOWN: usize = 8;
 
 /// The characters an ink may be, best first, for the request that asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,11 +79,11 @@ impl Drop for HandwritingReader {
 /// still shows, and what was written as the model expects keeps its place.
 const KEPT_AS_WRITTEN: usize = 6;
 
-/// The characters `ink` may be, best first, at most CANDIDATES_ASKED.
+/// The characters `ink` may be, best first, at most CANDIDATES_SHOWN.
 pub fn candidates_for(recognizer: &Recognizer, ink: &Ink) -> Vec<String> {
     let read = |ink: &Ink| {
         recognizer
-            .classify(ink, CANDIDATES_ASKED)
+            .classify(ink, CANDIDATES_SHOWN)
             .into_iter()
             .map(|candidate| candidate.character)
     };
@@ -93,11 +94,11 @@ pub fn candidates_for(recognizer: &Recognizer, ink: &Ink) -> Vec<String> {
     let mut candidates: Vec<String> = as_written.iter().take(KEPT_AS_WRITTEN).cloned().collect();
     let added: Vec<String> = read(&swapped)
         .filter(|c| !candidates.contains(c))
-        .take(CANDIDATES_ASKED - KEPT_AS_WRITTEN)
+        .take(CANDIDATES_SHOWN - KEPT_AS_WRITTEN)
         .collect();
     candidates.extend(added);
     for character in as_written {
-        if candidates.len() == CANDIDATES_ASKED {
+        if candidates.len() == CANDIDATES_SHOWN {
             break;
         }
         if !candidates.contains(&character) {
@@ -128,7 +129,7 @@ fn recognize_until_closed(
             tracing::info!(ms = took.as_millis(), "handwriting model loaded");
             // zinnia maps the model: the first strokes would page it in while a resident
             // waits (about 100 ms over the first twenty characters). A cross read now does it.
-            let _ = recognizer.classify(&warm_up_ink(), CANDIDATES_ASKED);
+            let _ = recognizer.classify(&warm_up_ink(), CANDIDATES_SHOWN);
             report(Recognized::Ready);
             recognizer
         }

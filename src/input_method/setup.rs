@@ -48,8 +48,4 @@ impl HandwritingSetup {
             took.as_millis()
         )
     }
-
-    pub fn model(&self) -> &Path {
-        &self.model
-    }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::concern::{Concern, Draft, Lang};
 use crate::config::Config;
-use crate::input_method::{Ink, Pinyin, PinyinCandidate};
+use crate::input_method::{CANDIDATES_SHOWN, Ink, Pinyin, PinyinCandidate};
 use crate::store::CaseStatus;
 use crate::ui::{CheckNotice, Screen};
 
@@ -68,8 +68,6 @@ pub(super) struct Journey {
 pub(super) struct Writing {
     pub(super) keyboard: bool,
     pub(super) ink: Option<Ink>,
-    /// A finger is on the pad: the last stroke is still being drawn.
-    pub(super) drawing: bool,
     /// Counts every change of the ink, so the view draws it again only then.
     pub(super) ink_changes: u64,
     /// The last recognition asked for; older answers are stale.
@@ -85,10 +83,20 @@ impl Writing {
     /// A clean pad: no ink and nothing to choose from it.
     pub(super) fn clear_pad(&mut self) {
         self.ink = None;
-        self.drawing = false;
         self.candidates.clear();
         self.ink_changes = self.ink_changes.wrapping_add(1);
         self.request = self.request.wrapping_add(1);
+    }
+
+    /// Nothing typed on the keyboard, and nothing offered for it.
+    pub(super) fn clear_typed(&mut self) {
+        self.pinyin.clear();
+        self.words.clear();
+    }
+
+    /// The words offered for the pinyin as it is typed now.
+    pub(super) fn offer_words(&mut self) {
+        self.words = self.pinyin.candidates(CANDIDATES_SHOWN);
     }
 }
 

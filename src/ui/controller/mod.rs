@@ -314,10 +314,7 @@ impl Controller {
     fn toggle_language(&self) {
         self.select_language(wording::toggled(self.lang()));
         // Pinyin half typed means nothing to the English keyboard.
-        self.edit(|j| {
-            j.writing.pinyin.clear();
-            j.writing.words.clear();
-        });
+        self.edit(|j| j.writing.clear_typed());
     }
 
     fn select_language(&self, lang: Lang) {

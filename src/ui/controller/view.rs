@@ -13,6 +13,7 @@ use super::journey::{
 };
 use crate::concern::{CHECK_CODE_DIGITS, Concern, Lang, Rating, normalise_phone};
 use crate::config::Config;
+use crate::input_method::Ink;
 use crate::paper;
 use crate::printer::{PrinterStatus, case_report};
 use crate::receipt::{promise_line, updated_line};
@@ -323,17 +324,17 @@ impl View {
         } else {
             w.candidates.clone()
         };
-        let inputs = (lang, w.keyboard, w.pinyin.typed().to_string(), shown);
+        let inputs = (
+            lang,
+            w.keyboard,
+            w.pinyin.typed().to_string(),
+            shown.clone(),
+        );
         self.writing.update(inputs, || {
             kiosk.set_writing_keyboard(w.keyboard);
             kiosk.set_keyboard_composes(lang == Lang::ZhCn);
             kiosk.set_keyboard_name(wording::keyboard_name(lang).into());
             kiosk.set_pinyin_typed(w.pinyin.typed().into());
-            let shown = if w.keyboard {
-                w.words.iter().map(|word| word.text.as_str()).collect()
-            } else {
-                w.candidates.iter().map(String::as_str).collect::<Vec<_>>()
-            };
             sync(&self.candidates, shown.into_iter().map(SharedString::from));
             sync(
                 &self.punctuation,
@@ -350,7 +351,8 @@ impl View {
         let w = &scene.journey.writing;
         self.ink.update(w.ink_changes, || {
             let strokes = w.ink.as_ref().map(|ink| ink.strokes()).unwrap_or_default();
-            let (done, now) = match (w.drawing, strokes.split_last()) {
+            let drawing = w.ink.as_ref().is_some_and(Ink::is_drawing);
+            let (done, now) = match (drawing, strokes.split_last()) {
                 (true, Some((now, done))) => (done, std::slice::from_ref(now)),
                 _ => (strokes, &[][..]),
             };

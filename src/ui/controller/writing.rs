@@ -8,8 +8,6 @@ use crate::input_method::{HandwritingReader, Ink, Recognized};
 use crate::speech::Prompt;
 use crate::ui::{Kiosk, Screen};
 
-/// Candidates the writing screen's row shows, and so asks of the recognizer.
-pub(super) const CANDIDATES_SHOWN: usize = 8;
 /// The largest pad side believed, in pixels: far beyond any kiosk panel, so a bad value from
 /// the view cannot make the ink's bounds absurd.
 const MAX_PAD_PIXELS: f32 = 4096.0;
@@ -34,7 +32,6 @@ impl Controller {
                 let w = &mut j.writing;
                 if recognition.request == w.request && w.ink.is_some() {
                     w.candidates = recognition.candidates;
-                    w.candidates.truncate(CANDIDATES_SHOWN);
                 }
             }),
         }
@@ -49,8 +46,7 @@ impl Controller {
     pub(super) fn open_writing(&self) {
         self.edit(|j| {
             j.writing.clear_pad();
-            j.writing.pinyin.clear();
-            j.writing.words.clear();
+            j.writing.clear_typed();
         });
         self.go(Screen::Writing);
     }
@@ -62,7 +58,6 @@ impl Controller {
             let w = &mut j.writing;
             let ink = w.ink.get_or_insert_with(|| Ink::new(side, side));
             ink.begin_stroke(pixel(x), pixel(y));
-            w.drawing = true;
             w.ink_changes = w.ink_changes.wrapping_add(1);
         });
     }
@@ -73,7 +68,7 @@ impl Controller {
         {
             let mut journey = self.inner.journey.borrow_mut();
             let w = &mut journey.writing;
-            let (Some(ink), true) = (w.ink.as_mut(), w.drawing) else {
+            let Some(ink) = w.ink.as_mut().filter(|ink| ink.is_drawing()) else {
                 return;
             };
             ink.extend_stroke(pixel(x), pixel(y));
@@ -87,13 +82,10 @@ impl Controller {
         let mut asked = None;
         self.edit(|j| {
             let w = &mut j.writing;
-            if !w.drawing {
+            let Some(ink) = w.ink.as_mut().filter(|ink| ink.is_drawing()) else {
                 return;
-            }
-            w.drawing = false;
-            if let Some(ink) = w.ink.as_mut() {
-                ink.end_stroke();
-            }
+            };
+            ink.end_stroke();
             w.ink_changes = w.ink_changes.wrapping_add(1);
             w.request = w.request.wrapping_add(1);
             asked = w.ink.clone().map(|ink| (w.request, ink));
@@ -113,7 +105,7 @@ impl Controller {
             if w.keyboard {
                 if let Some(word) = w.words.get(index).cloned() {
                     chosen = Some(w.pinyin.choose(&word));
-                    w.words = w.pinyin.candidates(CANDIDATES_SHOWN);
+                    w.offer_words();
                 }
             } else if let Some(character) = w.candidates.get(index).cloned() {
                 chosen = Some(character);
@@ -143,7 +135,7 @@ impl Controller {
             if composes {
                 let w = &mut j.writing;
                 if w.pinyin.type_letter(letter) {
-                    w.words = w.pinyin.candidates(CANDIDATES_SHOWN);
+                    w.offer_words();
                 }
             } else if letter.is_ascii_alphabetic() {
                 add_text(&mut j.text, key);
@@ -156,7 +148,7 @@ impl Controller {
         self.edit(|j| {
             let w = &mut j.writing;
             if w.pinyin.delete_letter() {
-                w.words = w.pinyin.candidates(CANDIDATES_SHOWN);
+                w.offer_words();
             } else {
                 j.text.pop();
             }
@@ -168,8 +160,7 @@ impl Controller {
             let w = &mut j.writing;
             w.keyboard = keyboard;
             w.clear_pad();
-            w.pinyin.clear();
-            w.words.clear();
+            w.clear_typed();
         });
     }
 }
