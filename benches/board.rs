@@ -73,7 +73,7 @@ async fn board_first_page(cases: usize) -> anyhow::Result<Duration> {
     let dir = tempfile::tempdir()?;
     let tokens = TokenTable::parse(&format!("bench-01 {TOKEN}"), "tokens")?;
     let office = Office::open(dir.path().join("office.db"), tokens)?;
-    office.add_account("li", Role::Council, PASSWORD)?;
+    office.add_account("li", Role::Council, PASSWORD).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(serve(listener, office));

@@ -122,7 +122,12 @@ pub fn start_demo_office(config: &Config) -> Result<DemoOffice, DemoOfficeError>
         TokenTable::load(&tokens_file).map_err(|e| DemoOfficeError::Office(e.to_string()))?;
     let office = Office::open(office_dir.join("office.db"), tokens)
         .map_err(|e| DemoOfficeError::Office(e.to_string()))?;
-    match office.add_account(DEMO_BOARD_ACCOUNT, Role::Council, DEMO_BOARD_PASSWORD) {
+    let added = futures::executor::block_on(office.add_account(
+        DEMO_BOARD_ACCOUNT,
+        Role::Council,
+        DEMO_BOARD_PASSWORD,
+    ));
+    match added {
         Ok(_) | Err(AccountError::Exists(_)) => {}
         Err(e) => return Err(DemoOfficeError::Office(e.to_string())),
     }

@@ -5,7 +5,7 @@
 mod office_support;
 
 use chrono::DateTime;
-use concern_kiosk::office::{Office, TokenTable};
+use concern_kiosk::office::TokenTable;
 use concern_kiosk::protocol::wire::{BatchReply, WireConcern};
 use office_support::*;
 use reqwest::StatusCode;
@@ -21,61 +21,36 @@ async fn a_batch_is_stored_with_every_field_and_answered_accepted() {
 
     assert_eq!(reply.accepted, ids(&concerns));
     assert!(reply.duplicates.is_empty());
-    let db = rusqlite::Connection::open(office.db_path()).unwrap();
-    let row: (
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-    ) = db
-        .query_row(
-            "SELECT ticket, kiosk_id, batch_id, category_zh, text, phone, created_at, due_date
-             FROM concerns WHERE id = ?1",
-            [concerns[0].id.to_string()],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
-            },
-        )
-        .unwrap();
+    let row = office.db.query(
+        "SELECT ticket, kiosk_id, batch_id, category_zh, text, phone, created_at, due_date
+         FROM concerns WHERE id = $1",
+        &[&concerns[0].id.to_string()],
+    );
+    let text = |s: &str| Some(s.to_string());
     assert_eq!(
         row,
-        (
-            "A1126-001".to_string(),
-            KIOSK_A.to_string(),
-            sent.batch_id.to_string(),
-            "噪音扰民".to_string(),
-            "楼上每天晚上十点以后还在电钻, \"老人睡不着\"".to_string(),
-            Some("13812345678".to_string()),
-            "2026-11-26T09:00:00+08:00".to_string(),
-            "2026-12-03".to_string(),
-        )
+        [[
+            text("A1126-001"),
+            text(KIOSK_A),
+            text(&sent.batch_id.to_string()),
+            text("噪音扰民"),
+            text("楼上每天晚上十点以后还在电钻, \"老人睡不着\""),
+            text("13812345678"),
+            text("2026-11-26T09:00:00+08:00"),
+            text("2026-12-03"),
+        ]]
     );
-    let anonymous_phone: Option<String> = db
-        .query_row(
-            "SELECT phone FROM concerns WHERE id = ?1",
-            [concerns[1].id.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(anonymous_phone, None);
+    let anonymous_phone = office.db.query(
+        "SELECT phone FROM concerns WHERE id = $1",
+        &[&concerns[1].id.to_string()],
+    );
+    assert_eq!(anonymous_phone, [[None]]);
     // And read back through the library, every field is what the kiosk sent.
-    let tokens = TokenTable::parse(TOKENS_FILE, "tokens").unwrap();
-    let stored = Office::open(office.db_path(), tokens)
-        .unwrap()
+    let stored = office_on(&office.db)
+        .await
+        .db()
         .concerns(None)
+        .await
         .unwrap();
     let stored: Vec<WireConcern> = stored.into_iter().map(|s| s.concern).collect();
     assert_eq!(stored, concerns);
@@ -127,7 +102,7 @@ async fn stored_concerns_are_remembered_after_the_office_restarts() {
     let sent = batch(KIOSK_A, vec![noise_concern(0)]);
     office.upload(TOKEN_A, &sent).await;
 
-    let restarted = start_office_on(&office.db_path()).await;
+    let restarted = start_office_on(&office.db).await;
     let response = client()
         .post(format!("http://{restarted}/v1/batches"))
         .bearer_auth(TOKEN_A)

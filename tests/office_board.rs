@@ -16,8 +16,10 @@ use std::sync::Arc;
 use browser::Browser;
 use chrono::DateTime;
 use concern_kiosk::clock::ManualClock;
-use concern_kiosk::office::{Office, Role, TokenTable, serve};
-use office_support::{KIOSK_A, TOKEN_A, TOKENS_FILE, batch, neighbour_concern, noise_concern};
+use concern_kiosk::office::{Role, serve};
+use office_support::{
+    KIOSK_A, TOKEN_A, TestDb, batch, neighbour_concern, noise_concern, office_on,
+};
 
 const PASSWORD: &str = "a long enough password";
 
@@ -33,9 +35,8 @@ impl Board {
     async fn start() -> Board {
         let dir = tempfile::tempdir().expect("temporary folder");
         let clock = Arc::new(ManualClock::new(at("2026-12-01T10:00:00+08:00")));
-        let tokens = TokenTable::parse(TOKENS_FILE, "tokens").expect("the test tokens");
-        let office = Office::open(dir.path().join("office.db"), tokens)
-            .expect("the office database")
+        let office = office_on(&TestDb::new(dir.path()))
+            .await
             .with_clock(clock.clone());
         for (name, role) in [
             ("li", Role::Council),
@@ -45,6 +46,7 @@ impl Board {
         ] {
             office
                 .add_account(name, role, PASSWORD)
+                .await
                 .expect("an account");
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

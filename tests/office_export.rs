@@ -22,23 +22,21 @@ const HOSTILE: [&str; 7] = [
 /// Writes a concern whose every text column holds `hostile`, as an office that stored
 /// whatever a batch said would have.
 fn store_hostile_row(office: &TestOffice, index: usize, hostile: &str) {
-    let db = rusqlite::Connection::open(office.db_path()).unwrap();
     let phrases = serde_json::json!([{ "zh": hostile, "en": hostile }]).to_string();
-    db.execute(
+    office.db.execute(
         "INSERT INTO concerns (id, kiosk_id, batch_id, received_at, ticket, created_at,
              created_at_epoch_ms, category, category_zh, category_en, list, colour, due_date,
              lang, phrases, text, location, phone)
-         VALUES (?1, ?2, '0193a5c4-7e21-7c3a-9f10-4b2d8e6a0c11', '2026-11-26T17:30:00+08:00',
-             ?2, '2026-11-26T09:41:17+08:00', ?3, ?2, ?2, ?2, 'demands', 'green',
-             '2026-12-03', 'zh-CN', ?4, ?2, ?2, ?2)",
-        rusqlite::params![
-            format!("0193a4f0-12ab-7d45-8c21-93e0b7f4a2{index:02}"),
+         VALUES ($1, $2, '0193a5c4-7e21-7c3a-9f10-4b2d8e6a0c11', '2026-11-26T17:30:00+08:00',
+             $2, '2026-11-26T09:41:17+08:00', CAST(CAST($3 AS TEXT) AS BIGINT), $2, $2, $2, 'demands',
+             'green', '2026-12-03', 'zh-CN', $4, $2, $2, $2)",
+        &[
+            &format!("0193a4f0-12ab-7d45-8c21-93e0b7f4a2{index:02}"),
             hostile,
-            1_795_657_277_000_i64 + i64::try_from(index).unwrap(),
-            phrases,
+            &(1_795_657_277_000_i64 + i64::try_from(index).unwrap()).to_string(),
+            &phrases,
         ],
-    )
-    .unwrap();
+    );
 }
 
 #[tokio::test]

@@ -35,7 +35,7 @@ async fn the_database_its_wal_and_shm_are_private_whatever_the_umask() {
     office
         .upload(TOKEN_A, &batch(KIOSK_A, vec![noise_concern(0)]))
         .await;
-    let db = office.db_path();
+    let db = office.db_file().to_path_buf();
     for path in [
         db.clone(),
         with_suffix(&db, "-wal"),
@@ -60,7 +60,7 @@ async fn the_database_its_wal_and_shm_are_private_whatever_the_umask() {
     assert!(std::fs::metadata(with_suffix(&old, "-wal")).unwrap().len() > 0);
     let tokens = TokenTable::parse(TOKENS_FILE, "tokens").unwrap();
     let reopened = Office::open(&old, tokens).unwrap();
-    reopened.concerns(None).unwrap();
+    reopened.db().concerns(None).await.unwrap();
     for path in [
         old.clone(),
         with_suffix(&old, "-wal"),
@@ -71,7 +71,7 @@ async fn the_database_its_wal_and_shm_are_private_whatever_the_umask() {
 }
 
 fn serve_with_tokens(dir: &Path, tokens: &Path) -> (Option<i32>, String) {
-    serve_and_wait(&dir.join("office.db"), tokens, &[])
+    serve_and_wait(dir.join("office.db").as_os_str(), tokens, &[])
 }
 
 #[test]

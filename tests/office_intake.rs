@@ -273,15 +273,11 @@ async fn a_concern_id_held_from_another_kiosk_is_409_and_the_whole_batch_is_refu
         "{message}"
     );
 
-    let db = rusqlite::Connection::open(office.db_path()).unwrap();
-    let (kiosk, text): (String, String) = db
-        .query_row(
-            "SELECT kiosk_id, text FROM concerns WHERE id = ?1",
-            [first.id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!((kiosk.as_str(), Some(text)), (KIOSK_A, first.text.clone()));
+    let stored = office.db.query(
+        "SELECT kiosk_id, text FROM concerns WHERE id = $1",
+        &[&first.id.to_string()],
+    );
+    assert_eq!(stored, [[Some(KIOSK_A.to_string()), first.text.clone()]]);
     assert_eq!(
         office.count("SELECT count(*) FROM concerns"),
         1,

@@ -7,7 +7,7 @@ mod office_support;
 
 use std::net::TcpStream;
 
-use concern_kiosk::office::{Office, ServerLimits, TokenTable, serve_until};
+use concern_kiosk::office::{ServerLimits, serve_until};
 use office_support::*;
 use reqwest::StatusCode;
 
@@ -137,8 +137,7 @@ async fn a_crowd_of_gzip_bombs_is_refused_in_bounded_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_more_uploads_are_decoded_at_once_than_the_limit_and_the_rest_are_told_to_retry() {
     let dir = tempfile::tempdir().unwrap();
-    let tokens = TokenTable::parse(TOKENS_FILE, "tokens").unwrap();
-    let office = Office::open(dir.path().join("office.db"), tokens).unwrap();
+    let office = office_on(&TestDb::new(dir.path())).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1/batches", listener.local_addr().unwrap());
     let limits = ServerLimits {
@@ -233,7 +232,7 @@ fn a_limit_out_of_range_is_refused_with_exit_2_naming_the_flag() {
         ),
     ];
     for (args, expected) in cases {
-        let (code, stderr) = serve_and_wait(&db, &tokens, args);
+        let (code, stderr) = serve_and_wait(db.as_os_str(), &tokens, args);
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }

@@ -13,16 +13,17 @@ use std::path::PathBuf;
 
 use browser::Browser;
 use concern_kiosk::concern::TrackingCode;
-use concern_kiosk::office::{Office, TokenTable, serve};
-use office_support::{KIOSK_A, TOKEN_A, TOKENS_FILE, answer_case, batch, client, noise_concern};
+use concern_kiosk::office::serve;
+use office_support::{
+    KIOSK_A, TOKEN_A, TestDb, answer_case, batch, client, noise_concern, office_on,
+};
 
 const REPLY: &str = "物业已经和装修队说好，晚上八点以后不再施工。";
 
 /// An office holding one noise complaint (with a phone number, a free text and a place) that
 /// has been answered; returns its address and the concern's tracking code.
 async fn answered_office(dir: &std::path::Path) -> (SocketAddr, TrackingCode) {
-    let tokens = TokenTable::parse(TOKENS_FILE, "tokens").unwrap();
-    let office = Office::open(dir.join("office.db"), tokens).unwrap();
+    let office = office_on(&TestDb::new(dir)).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(serve(listener, office.clone()));
@@ -37,7 +38,7 @@ async fn answered_office(dir: &std::path::Path) -> (SocketAddr, TrackingCode) {
         .await
         .unwrap();
     assert!(sent.status().is_success(), "{}", sent.status());
-    answer_case(&office, &id, REPLY);
+    answer_case(&office, &id, REPLY).await;
     (addr, code)
 }
 

@@ -9,11 +9,11 @@ mod office_support;
 
 use chrono::DateTime;
 use concern_kiosk::concern::{CaseState, Rating};
-use concern_kiosk::office::{Office, Role, TokenTable, serve};
+use concern_kiosk::office::{Office, Role, serve};
 use concern_kiosk::protocol::wire::{Batch, UpdatesPage, WireRating};
 use office_support::{
-    KIOSK_A, KIOSK_B, STAFF_TOKEN, TOKEN_A, TOKEN_B, TOKENS_FILE, answer_case, batch, client,
-    error_text, neighbour_concern, noise_concern,
+    KIOSK_A, KIOSK_B, STAFF_TOKEN, TOKEN_A, TOKEN_B, TestDb, answer_case, batch, client,
+    error_text, neighbour_concern, noise_concern, office_on,
 };
 
 const PASSWORD: &str = "a long enough password";
@@ -28,9 +28,11 @@ struct Bench {
 impl Bench {
     async fn start() -> Bench {
         let dir = tempfile::tempdir().unwrap();
-        let tokens = TokenTable::parse(TOKENS_FILE, "tokens").unwrap();
-        let office = Office::open(dir.path().join("office.db"), tokens).unwrap();
-        office.add_account("li", Role::Council, PASSWORD).unwrap();
+        let office = office_on(&TestDb::new(dir.path())).await;
+        office
+            .add_account("li", Role::Council, PASSWORD)
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(serve(listener, office.clone()));
@@ -100,7 +102,7 @@ async fn every_kiosk_hears_of_every_case_in_order_and_a_page_asked_again_is_the_
 
     // The office answers the first complaint: only it comes after the cursor, as it stands now.
     let id = noise.id.to_string();
-    answer_case(&bench.office, &id, REPLY);
+    answer_case(&bench.office, &id, REPLY).await;
     let second = bench.page(first.next_after).await;
     assert_eq!(second.updates.len(), 1, "{second:?}");
     let answered = &second.updates[0];
@@ -147,7 +149,7 @@ async fn an_unhappy_rating_sends_the_case_back_once_and_the_board_counts_it() {
     bench
         .upload(TOKEN_A, batch(KIOSK_A, vec![noise.clone()]))
         .await;
-    answer_case(&bench.office, &id, REPLY);
+    answer_case(&bench.office, &id, REPLY).await;
 
     // Rated at another kiosk: unhappy, then (a second resident's tap) happy.
     let rated_at = DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap();
@@ -163,7 +165,7 @@ async fn an_unhappy_rating_sends_the_case_back_once_and_the_board_counts_it() {
     // The same batch again (the kiosk never heard the answer) changes nothing.
     bench.upload(TOKEN_B, ratings).await;
 
-    let case = bench.office.case(&id).unwrap().unwrap().case;
+    let case = bench.office.db().case(&id).await.unwrap().unwrap().case;
     assert_eq!(case.state, CaseState::Supervised);
     assert_eq!(case.rating, Some(Rating::Unsatisfied));
     let rate_events = case

@@ -7,6 +7,7 @@
 
 mod support;
 
+use futures::executor::block_on;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,23 +102,21 @@ fn an_answer_read_with_the_check_code_and_rated_unhappy_reopens_the_case() {
         "{first:?}"
     );
     assert_eq!(
-        office.case(&id).unwrap().unwrap().case.state,
+        block_on(office.db().case(&id)).unwrap().unwrap().case.state,
         CaseState::New
     );
 
     // The council takes it on, hands it to the property company, which answers.
     let now = office.now();
-    office
-        .act(&id, Action::Accept, "council-li", "", now)
-        .unwrap();
+    block_on(office.db().act(&id, Action::Accept, "council-li", "", now)).unwrap();
     let assign = Action::Assign {
         handler: "wuye".into(),
     };
-    office.act(&id, assign, "council-li", "", now).unwrap();
+    block_on(office.db().act(&id, assign, "council-li", "", now)).unwrap();
     let answer = Action::Answer {
         reply: REPLY.into(),
     };
-    office.act(&id, answer, "wuye", "", now).unwrap();
+    block_on(office.db().act(&id, answer, "wuye", "", now)).unwrap();
 
     // The office's answer to the kiosk's question is lost on the way: nothing changes, and the
     // next round asks the same again and applies it once.
@@ -190,7 +189,7 @@ fn an_answer_read_with_the_check_code_and_rated_unhappy_reopens_the_case() {
         matches!(rated.batches[..], [BatchOutcome::Delivered { .. }]),
         "{rated:?}"
     );
-    let case = office.case(&id).unwrap().unwrap().case;
+    let case = block_on(office.db().case(&id)).unwrap().unwrap().case;
     assert_eq!(case.state, CaseState::Supervised);
     assert_eq!(case.rating, Some(Rating::Unsatisfied));
     let status = s.store().case_status("A1126-001").unwrap().unwrap();

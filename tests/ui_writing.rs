@@ -218,10 +218,10 @@ fn words_written_by_hand_are_read_back_printed_and_reach_the_office() {
     assert_eq!(text, WORDS);
 
     // And on the case board, as the council reads it.
-    office
+    let added = office
         .office
-        .add_account("li", Role::Council, BOARD_PASSWORD)
-        .unwrap();
+        .add_account("li", Role::Council, BOARD_PASSWORD);
+    futures::executor::block_on(added).unwrap();
     let board = runtime.block_on(async {
         let http = board_http::client();
         let session = board_http::sign_in(&http, &office.url(), "li", BOARD_PASSWORD).await;

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use concern_kiosk::office::cases::DEFAULT_FOLLOW_UP_DAYS;
 use concern_kiosk::office::{
-    BoardSettings, DEFAULT_COMMUNITY, DEFAULT_HOTLINE, DEFAULT_RETENTION_DAYS, LimitFlags,
-    ServeOptions, parse_hotline, run_serve, run_user_add,
+    BoardSettings, DEFAULT_COMMUNITY, DEFAULT_HOTLINE, DEFAULT_POOL_SIZE, DEFAULT_RETENTION_DAYS,
+    DbLocation, LimitFlags, MAX_POOL_SIZE, ServeOptions, parse_hotline, run_serve, run_user_add,
 };
 
 /// The community office's reference receiver for concern-kiosk uploads.
@@ -27,9 +27,14 @@ enum Command {
         /// The address to listen on, e.g. 127.0.0.1:8787 or 0.0.0.0:8787.
         #[arg(long, value_name = "ADDR")]
         listen: SocketAddr,
-        /// The SQLite database file; created when missing.
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        /// The database: an SQLite file (created when missing), or a PostgreSQL server as
+        /// `postgres://USER:PASSWORD@HOST:PORT/DBNAME` (docs/office.md, "A district on
+        /// PostgreSQL").
+        #[arg(long, value_name = "FILE|URL", value_parser = parse_db)]
+        db: DbLocation,
+        /// Connections this office keeps to PostgreSQL at most (1 to 256); ignored for SQLite.
+        #[arg(long, default_value_t = DEFAULT_POOL_SIZE, value_parser = parse_pool_size)]
+        pool_size: usize,
         /// The tokens file: one `KIOSK_ID TOKEN` a line (`*` for office staff); must be
         /// private (`chmod 600`).
         #[arg(long, value_name = "FILE")]
@@ -70,10 +75,24 @@ enum UserAction {
         /// handler (answer what is assigned to them) or viewer (read, without phone numbers).
         #[arg(long)]
         role: String,
-        /// The office's SQLite database file; created when missing.
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        /// The office's database: an SQLite file (created when missing) or a `postgres://` URL.
+        #[arg(long, value_name = "FILE|URL", value_parser = parse_db)]
+        db: DbLocation,
     },
+}
+
+fn parse_db(text: &str) -> Result<DbLocation, String> {
+    if text.trim().is_empty() {
+        return Err("give a file or a postgres:// URL".into());
+    }
+    Ok(DbLocation::parse(text))
+}
+
+fn parse_pool_size(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_POOL_SIZE).contains(n))
+        .ok_or_else(|| format!("a pool size is a whole number from 1 to {MAX_POOL_SIZE}"))
 }
 
 fn main() -> ExitCode {
@@ -81,6 +100,7 @@ fn main() -> ExitCode {
         Command::Serve {
             listen,
             db,
+            pool_size,
             tokens,
             limits,
             community,
@@ -89,7 +109,7 @@ fn main() -> ExitCode {
             hotline,
         } => run_serve(ServeOptions {
             listen,
-            db,
+            db: db.with_pool_size(pool_size),
             tokens,
             limits,
             board: BoardSettings {

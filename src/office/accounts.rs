@@ -7,11 +7,12 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use rusqlite::{OptionalExtension, params};
 use thiserror::Error;
 
 use super::cases::Action;
-use super::storage::{OfficeDb, StorageError};
+use super::sql::{SqlRow, Tx, int, opt_text, text};
+use super::storage::StorageError;
+use super::storage_error::TransactionError;
 
 /// Wrong passwords in a row that lock an account: enough for typing mistakes, far too few to
 /// guess a password.
@@ -122,9 +123,12 @@ pub enum AccountError {
     Storage(#[from] StorageError),
 }
 
-impl From<rusqlite::Error> for AccountError {
-    fn from(e: rusqlite::Error) -> AccountError {
-        AccountError::Storage(StorageError::Sqlite(e))
+impl TransactionError for AccountError {
+    fn storage(&self) -> Option<&StorageError> {
+        match self {
+            AccountError::Storage(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
@@ -152,165 +156,217 @@ fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-impl OfficeDb {
-    /// Adds an account with an argon2id hash of `password`.
-    pub fn add_account(
-        &mut self,
-        name: &str,
-        role: Role,
-        password: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Account, AccountError> {
-        if !usable_name(name) {
-            return Err(AccountError::BadName(name.to_string()));
-        }
-        if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(AccountError::ShortPassword);
-        }
-        let salt = SaltString::generate(&mut OsRng);
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| AccountError::Hash(e.to_string()))?
-            .to_string();
-        let inserted = self.connection().execute(
-            "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+/// Checks a new account's name and password, and hashes the password (argon2id: tens of
+/// milliseconds of work, to be done off the async threads).
+pub fn new_account_hash(name: &str, password: &str) -> Result<String, AccountError> {
+    if !usable_name(name) {
+        return Err(AccountError::BadName(name.to_string()));
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::ShortPassword);
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| AccountError::Hash(e.to_string()))?
+        .to_string())
+}
+
+/// Adds an account whose password hash is `hash` (see [`new_account_hash`]).
+pub async fn add_account(
+    tx: &mut Tx<'_>,
+    name: &str,
+    role: Role,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Account, AccountError> {
+    let inserted = tx
+        .execute(
+            "INSERT INTO accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO NOTHING",
-            params![name, role.code(), hash, rfc3339(now)],
-        )?;
-        if inserted == 0 {
-            return Err(AccountError::Exists(name.to_string()));
-        }
-        self.audit(now, name, "account-added", role.code())?;
-        Ok(Account {
-            name: name.to_string(),
-            role,
+            &[
+                text(name),
+                text(role.code()),
+                text(hash),
+                text(&rfc3339(now)),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(AccountError::Exists(name.to_string()));
+    }
+    audit(tx, now, name, "account-added", role.code()).await?;
+    Ok(Account {
+        name: name.to_string(),
+        role,
+    })
+}
+
+fn role_of(name: &str, code: &str) -> Result<Role, StorageError> {
+    Role::from_code(code).ok_or_else(|| StorageError::BadRow {
+        id: name.to_string(),
+        problem: format!("account role `{code}`"),
+    })
+}
+
+/// Every account, by name.
+pub async fn accounts(tx: &mut Tx<'_>) -> Result<Vec<Account>, StorageError> {
+    let rows = tx
+        .query("SELECT name, role FROM accounts ORDER BY name", &[])
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let name = row.text(0)?;
+            let role = role_of(&name, &row.text(1)?)?;
+            Ok(Account { name, role })
         })
-    }
+        .collect()
+}
 
-    /// Every account, by name.
-    pub fn accounts(&self) -> Result<Vec<Account>, StorageError> {
-        let mut statement = self
-            .connection()
-            .prepare("SELECT name, role FROM accounts ORDER BY name")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?;
-        let mut accounts = Vec::new();
-        for row in rows {
-            let (name, role) = row?;
-            let role = Role::from_code(&role).ok_or_else(|| StorageError::BadRow {
-                id: name.clone(),
-                problem: format!("account role `{role}`"),
-            })?;
-            accounts.push(Account { name, role });
-        }
-        Ok(accounts)
-    }
+/// An account as a sign-in reads it.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    role: String,
+    password_hash: String,
+    failed_logins: u32,
+    locked_until: Option<DateTime<Utc>>,
+}
 
-    /// Checks a sign-in, counting wrong passwords and locking the account after
-    /// [`MAX_FAILED_LOGINS`]; every attempt goes into the audit trail.
-    pub fn sign_in(
-        &mut self,
-        name: &str,
-        password: &str,
-        now: DateTime<Utc>,
-    ) -> Result<SignIn, StorageError> {
-        let found: Option<(String, String, u32, Option<String>)> = self
-            .connection()
-            .query_row(
-                "SELECT role, password_hash, failed_logins, locked_until FROM accounts WHERE name = ?1",
-                params![name],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-            )
-            .optional()?;
-        let Some((role, hash, failed, locked_until)) = found else {
-            // Hash anyway, so a missing name takes as long as a wrong password.
-            let _ = Argon2::default()
-                .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng));
-            self.audit(now, name, "sign-in-refused", "no such account")?;
-            return Ok(SignIn::Refused);
-        };
-        let locked_until = locked_until
+const CREDENTIALS: &str =
+    "SELECT role, password_hash, failed_logins, locked_until FROM accounts WHERE name = $1";
+
+fn credentials(row: &SqlRow) -> Result<Credentials, StorageError> {
+    Ok(Credentials {
+        role: row.text(0)?,
+        password_hash: row.text(1)?,
+        failed_logins: u32::try_from(row.int(2)?).unwrap_or(u32::MAX),
+        locked_until: row
+            .opt_text(3)?
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&Utc))
-            .filter(|until| *until > now);
-        if let Some(until) = locked_until {
-            self.audit(now, name, "sign-in-refused", "locked")?;
-            return Ok(SignIn::Locked { until });
-        }
-        let matches = PasswordHash::new(&hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        });
-        if matches {
-            self.connection().execute(
-                "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE name = ?1",
-                params![name],
-            )?;
-            self.audit(now, name, "signed-in", "")?;
-            let role = Role::from_code(&role).ok_or_else(|| StorageError::BadRow {
-                id: name.to_string(),
-                problem: format!("account role `{role}`"),
-            })?;
-            return Ok(SignIn::Accepted(Account {
-                name: name.to_string(),
-                role,
-            }));
-        }
-        let failed = failed.saturating_add(1);
-        if failed >= MAX_FAILED_LOGINS {
-            let until = now + LOCKOUT;
-            self.connection().execute(
-                "UPDATE accounts SET failed_logins = 0, locked_until = ?2 WHERE name = ?1",
-                params![name, rfc3339(until)],
-            )?;
-            self.audit(
-                now,
-                name,
-                "account-locked",
-                &format!("{failed} wrong passwords"),
-            )?;
-            return Ok(SignIn::Locked { until });
-        }
-        self.connection().execute(
-            "UPDATE accounts SET failed_logins = ?2 WHERE name = ?1",
-            params![name, failed],
-        )?;
-        self.audit(now, name, "sign-in-refused", "wrong password")?;
-        Ok(SignIn::Refused)
-    }
+            .map(|t| t.with_timezone(&Utc)),
+    })
+}
 
-    /// Writes one line of the office's audit trail.
-    pub fn audit(
-        &self,
-        at: DateTime<Utc>,
-        account: &str,
-        what: &str,
-        detail: &str,
-    ) -> Result<(), StorageError> {
-        self.connection().execute(
-            "INSERT INTO office_audit (at, account, what, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![rfc3339(at), account, what, detail],
-        )?;
-        Ok(())
-    }
+/// The account `name` as a sign-in needs it, if there is one.
+pub async fn credentials_of(
+    tx: &mut Tx<'_>,
+    name: &str,
+) -> Result<Option<Credentials>, StorageError> {
+    tx.query_opt(CREDENTIALS, &[text(name)])
+        .await?
+        .map(|row| credentials(&row))
+        .transpose()
+}
 
-    /// The newest `limit` lines of the audit trail, newest first (what tests read back; staff
-    /// read the table with `sqlite3`): (time, account, what, detail).
-    #[cfg(test)]
-    pub fn audit_trail(
-        &self,
-        limit: u32,
-    ) -> Result<Vec<(String, String, String, String)>, StorageError> {
-        let mut statement = self.connection().prepare(
-            "SELECT at, account, what, detail FROM office_audit ORDER BY seq DESC LIMIT ?1",
-        )?;
-        let rows = statement.query_map(params![limit], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+/// Whether `password` is the one of `found` (argon2id: to be checked off the async threads).
+/// A missing account is hashed against all the same, so it takes as long as a wrong password.
+pub fn password_matches(found: Option<&Credentials>, password: &str) -> bool {
+    let Some(found) = found else {
+        let _ =
+            Argon2::default().hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng));
+        return false;
+    };
+    PasswordHash::new(&found.password_hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Records a sign-in whose password was checked (`matches`), counting wrong passwords and
+/// locking the account after [`MAX_FAILED_LOGINS`]; every attempt goes into the audit trail.
+/// The account is read again, locked, so that wrong passwords tried at once on several office
+/// processes are all counted.
+pub async fn record_sign_in(
+    tx: &mut Tx<'_>,
+    name: &str,
+    matches: bool,
+    now: DateTime<Utc>,
+) -> Result<SignIn, StorageError> {
+    let Some(found) = tx
+        .query_locking(CREDENTIALS, &[text(name)])
+        .await?
+        .map(|row| credentials(&row))
+        .transpose()?
+    else {
+        audit(tx, now, name, "sign-in-refused", "no such account").await?;
+        return Ok(SignIn::Refused);
+    };
+    if let Some(until) = found.locked_until.filter(|until| *until > now) {
+        audit(tx, now, name, "sign-in-refused", "locked").await?;
+        return Ok(SignIn::Locked { until });
     }
+    if matches {
+        tx.execute(
+            "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE name = $1",
+            &[text(name)],
+        )
+        .await?;
+        audit(tx, now, name, "signed-in", "").await?;
+        return Ok(SignIn::Accepted(Account {
+            name: name.to_string(),
+            role: role_of(name, &found.role)?,
+        }));
+    }
+    let failed = found.failed_logins.saturating_add(1);
+    if failed >= MAX_FAILED_LOGINS {
+        let until = now + LOCKOUT;
+        tx.execute(
+            "UPDATE accounts SET failed_logins = 0, locked_until = $2 WHERE name = $1",
+            &[text(name), opt_text(Some(&rfc3339(until)))],
+        )
+        .await?;
+        audit(
+            tx,
+            now,
+            name,
+            "account-locked",
+            &format!("{failed} wrong passwords"),
+        )
+        .await?;
+        return Ok(SignIn::Locked { until });
+    }
+    tx.execute(
+        "UPDATE accounts SET failed_logins = $2 WHERE name = $1",
+        &[text(name), int(i64::from(failed))],
+    )
+    .await?;
+    audit(tx, now, name, "sign-in-refused", "wrong password").await?;
+    Ok(SignIn::Refused)
+}
+
+/// Writes one line of the office's audit trail.
+pub async fn audit(
+    tx: &mut Tx<'_>,
+    at: DateTime<Utc>,
+    account: &str,
+    what: &str,
+    detail: &str,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO office_audit (at, account, what, detail) VALUES ($1, $2, $3, $4)",
+        &[text(&rfc3339(at)), text(account), text(what), text(detail)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The newest `limit` lines of the audit trail, newest first (what tests read back; staff
+/// read the table with `sqlite3` or `psql`): (time, account, what, detail).
+#[cfg(test)]
+pub async fn audit_trail(
+    tx: &mut Tx<'_>,
+    limit: u32,
+) -> Result<Vec<(String, String, String, String)>, StorageError> {
+    let rows = tx
+        .query(
+            "SELECT at, account, what, detail FROM office_audit ORDER BY seq DESC LIMIT $1",
+            &[int(i64::from(limit))],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -318,6 +374,8 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::office::database::Database;
+    use crate::office::fixtures::wait;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap()
@@ -325,20 +383,22 @@ mod tests {
 
     #[test]
     fn a_password_signs_in_and_five_wrong_ones_lock_for_five_minutes() {
-        let mut db = OfficeDb::open_in_memory().unwrap();
-        db.add_account("li", Role::Council, "correct horse battery", now())
-            .unwrap();
+        let db = Database::in_memory();
+        wait(db.add_account("li", Role::Council, "correct horse battery", now())).unwrap();
         assert_eq!(
-            db.sign_in("li", "correct horse battery", now()).unwrap(),
+            wait(db.sign_in("li", "correct horse battery", now())).unwrap(),
             SignIn::Accepted(Account {
                 name: "li".into(),
                 role: Role::Council
             })
         );
         for _ in 1..MAX_FAILED_LOGINS {
-            assert_eq!(db.sign_in("li", "wrong", now()).unwrap(), SignIn::Refused);
+            assert_eq!(
+                wait(db.sign_in("li", "wrong", now())).unwrap(),
+                SignIn::Refused
+            );
         }
-        let locked = db.sign_in("li", "wrong", now()).unwrap();
+        let locked = wait(db.sign_in("li", "wrong", now())).unwrap();
         assert_eq!(
             locked,
             SignIn::Locked {
@@ -348,16 +408,19 @@ mod tests {
         // Locked: even the right password waits.
         let later = now() + TimeDelta::minutes(4);
         assert!(matches!(
-            db.sign_in("li", "correct horse battery", later).unwrap(),
+            wait(db.sign_in("li", "correct horse battery", later)).unwrap(),
             SignIn::Locked { .. }
         ));
         let after = now() + LOCKOUT + TimeDelta::seconds(1);
         assert!(matches!(
-            db.sign_in("li", "correct horse battery", after).unwrap(),
+            wait(db.sign_in("li", "correct horse battery", after)).unwrap(),
             SignIn::Accepted(_)
         ));
-        assert_eq!(db.sign_in("nobody", "x", now()).unwrap(), SignIn::Refused);
-        let trail = db.audit_trail(100).unwrap();
+        assert_eq!(
+            wait(db.sign_in("nobody", "x", now())).unwrap(),
+            SignIn::Refused
+        );
+        let trail = wait(db.audit_trail(100)).unwrap();
         assert!(
             trail
                 .iter()
@@ -372,22 +435,21 @@ mod tests {
 
     #[test]
     fn bad_names_short_passwords_and_twins_are_refused() {
-        let mut db = OfficeDb::open_in_memory().unwrap();
+        let db = Database::in_memory();
         assert!(matches!(
-            db.add_account("two words", Role::Viewer, "long enough pw", now()),
+            wait(db.add_account("two words", Role::Viewer, "long enough pw", now())),
             Err(AccountError::BadName(_))
         ));
         assert!(matches!(
-            db.add_account("wang", Role::Grid, "short", now()),
+            wait(db.add_account("wang", Role::Grid, "short", now())),
             Err(AccountError::ShortPassword)
         ));
-        db.add_account("wang", Role::Grid, "long enough pw", now())
-            .unwrap();
+        wait(db.add_account("wang", Role::Grid, "long enough pw", now())).unwrap();
         assert!(matches!(
-            db.add_account("wang", Role::Viewer, "long enough pw", now()),
+            wait(db.add_account("wang", Role::Viewer, "long enough pw", now())),
             Err(AccountError::Exists(_))
         ));
-        assert_eq!(db.accounts().unwrap().len(), 1);
+        assert_eq!(wait(db.accounts()).unwrap().len(), 1);
     }
 
     #[test]

@@ -6,12 +6,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use thiserror::Error;
 use tracing::warn;
 
 use super::cases::{Action, Case, CaseError, CaseState, Event, Filing};
-use super::storage::{OfficeDb, StorageError, StoredConcern, concern_by_id, note_change};
+use super::sql::{SqlRow, Tx, text};
+use super::storage::{StorageError, StoredConcern, concern_by_id, concerns};
+use super::storage_error::TransactionError;
 use crate::concern::TrackingCode;
 
 /// A concern with the case it has become.
@@ -32,9 +33,12 @@ pub enum ActError {
     Storage(#[from] StorageError),
 }
 
-impl From<rusqlite::Error> for ActError {
-    fn from(e: rusqlite::Error) -> ActError {
-        ActError::Storage(StorageError::Sqlite(e))
+impl TransactionError for ActError {
+    fn storage(&self) -> Option<&StorageError> {
+        match self {
+            ActError::Storage(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
@@ -61,20 +65,16 @@ pub(super) struct EventRow {
 impl EventRow {
     pub(super) const COLUMNS: &str = "concern_id, at, actor, action, from_state, to_state, note";
 
-    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
-        EventRow::read_at(row, 0)
-    }
-
     /// Reads [`EventRow::COLUMNS`] starting at column `first`.
-    pub(super) fn read_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<EventRow> {
+    pub(super) fn read_at(row: &SqlRow, first: usize) -> Result<EventRow, StorageError> {
         Ok(EventRow {
-            concern_id: row.get(first)?,
-            at: row.get(first + 1)?,
-            actor: row.get(first + 2)?,
-            action: row.get(first + 3)?,
-            from_state: row.get(first + 4)?,
-            to_state: row.get(first + 5)?,
-            note: row.get(first + 6)?,
+            concern_id: row.text(first)?,
+            at: row.text(first + 1)?,
+            actor: row.text(first + 2)?,
+            action: row.text(first + 3)?,
+            from_state: row.text(first + 4)?,
+            to_state: row.text(first + 5)?,
+            note: row.text(first + 6)?,
         })
     }
 
@@ -103,113 +103,102 @@ impl EventRow {
     }
 }
 
-impl OfficeDb {
-    /// Every case, oldest concern first, each replayed from its events.
-    pub fn cases(&self) -> Result<Vec<CaseRecord>, StorageError> {
-        let concerns = self.concerns(None)?;
-        let mut statement = self.connection().prepare(&format!(
-            "SELECT {} FROM case_events ORDER BY seq",
-            EventRow::COLUMNS
-        ))?;
-        let mut events: HashMap<String, Vec<Event>> = HashMap::new();
-        for row in statement.query_map([], EventRow::read)? {
-            let (id, event) = row?.decode()?;
-            events.entry(id).or_default().push(event);
-        }
-        Ok(concerns
-            .into_iter()
-            .map(|concern| {
-                let own = events
-                    .remove(&concern.concern.id.to_string())
-                    .unwrap_or_default();
-                replayed(concern, own)
-            })
-            .collect())
+/// Every case, oldest concern first, each replayed from its events.
+pub async fn cases(tx: &mut Tx<'_>) -> Result<Vec<CaseRecord>, StorageError> {
+    let concerns = concerns(tx, None).await?;
+    let rows = tx
+        .query(
+            &format!("SELECT {} FROM case_events ORDER BY seq", EventRow::COLUMNS),
+            &[],
+        )
+        .await?;
+    let mut events: HashMap<String, Vec<Event>> = HashMap::new();
+    for row in &rows {
+        let (id, event) = EventRow::read_at(row, 0)?.decode()?;
+        events.entry(id).or_default().push(event);
     }
+    Ok(concerns
+        .into_iter()
+        .map(|concern| {
+            let own = events
+                .remove(&concern.concern.id.to_string())
+                .unwrap_or_default();
+            replayed(concern, own)
+        })
+        .collect())
+}
 
-    /// The case of the concern with this id, if there is one.
-    pub fn case(&self, id: &str) -> Result<Option<CaseRecord>, StorageError> {
-        case_in(self.connection(), id)
-    }
-
-    /// The case whose receipt carries this tracking code; `None` when no concern, or more
-    /// than one (a kiosk's fault), has it: a code must never show someone else's case.
-    pub fn case_by_tracking_code(
-        &self,
-        code: &TrackingCode,
-    ) -> Result<Option<CaseRecord>, StorageError> {
-        let mut statement = self
-            .connection()
-            .prepare_cached("SELECT id FROM concerns WHERE tracking_code = ?1 LIMIT 2")?;
-        let ids: Vec<String> = statement
-            .query_map(params![code.as_str()], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        match ids.as_slice() {
-            [id] => case_in(self.connection(), id),
-            _ => Ok(None),
-        }
-    }
-
-    /// Decides `action` on the case as the database holds it and records the event, in one
-    /// transaction; returns the case as it now stands.
-    pub fn act(
-        &mut self,
-        id: &str,
-        action: Action,
-        actor: &str,
-        note: &str,
-        now: DateTime<Utc>,
-    ) -> Result<CaseRecord, ActError> {
-        let tx = self
-            .connection_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Read inside the transaction: what is decided against is what is there now.
-        let mut record = case_in(&tx, id)?.ok_or_else(|| ActError::NoSuchCase(id.to_string()))?;
-        let event = record.case.decide(action, actor, note, now)?;
-        insert_event(&tx, &record.concern.concern.id.to_string(), &event)?;
-        tx.commit()?;
-        record.case.record(event);
-        Ok(record)
+/// The case whose receipt carries this tracking code; `None` when no concern, or more than
+/// one (a kiosk's fault), has it: a code must never show someone else's case.
+pub async fn case_by_tracking_code(
+    tx: &mut Tx<'_>,
+    code: &TrackingCode,
+) -> Result<Option<CaseRecord>, StorageError> {
+    let rows = tx
+        .query(
+            "SELECT id FROM concerns WHERE tracking_code = $1 LIMIT 2",
+            &[text(code.as_str())],
+        )
+        .await?;
+    match rows.as_slice() {
+        [row] => case_in(tx, &row.text(0)?, false).await,
+        _ => Ok(None),
     }
 }
 
-impl OfficeDb {
-    /// Erases the phone number and the free text of every case ticked off more than
-    /// `retention_days` ago (and not reopened since); returns how many concerns lost them.
-    /// What remains — ticket, category, phrases, place, history — is what the council's
-    /// figures need.
-    pub fn erase_personal_data(
-        &mut self,
-        retention_days: u32,
-        now: DateTime<Utc>,
-    ) -> Result<usize, StorageError> {
-        let cutoff = now - chrono::TimeDelta::days(i64::from(retention_days));
-        let due: Vec<String> = self
-            .cases()?
-            .into_iter()
-            .filter(|r| {
-                r.case.ticked_off_at.is_some_and(|at| at <= cutoff)
-                    && (r.concern.concern.phone.is_some() || r.concern.concern.text.is_some())
-            })
-            .map(|r| r.concern.concern.id.to_string())
-            .collect();
-        let tx = self
-            .connection_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for id in &due {
-            tx.execute(
-                "UPDATE concerns SET phone = NULL, text = NULL WHERE id = ?1",
-                params![id],
-            )?;
-        }
-        tx.commit()?;
-        Ok(due.len())
-    }
+/// Decides `action` on the case as the database holds it and records the event, in the
+/// transaction `tx`; returns the case as it now stands.
+pub async fn act(
+    tx: &mut Tx<'_>,
+    id: &str,
+    action: Action,
+    actor: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<CaseRecord, ActError> {
+    // Read and locked inside the transaction: what is decided against is what is there now,
+    // whichever office process acts on the case too.
+    let mut record = case_in(tx, id, true)
+        .await?
+        .ok_or_else(|| ActError::NoSuchCase(id.to_string()))?;
+    let event = record.case.decide(action, actor, note, now)?;
+    insert_event(tx, &record.concern.concern.id.to_string(), &event).await?;
+    record.case.record(event);
+    Ok(record)
 }
 
-/// Writes `event` of the case of concern `id`, and its row of the status feed, inside `tx`.
-pub(super) fn insert_event(
-    tx: &Transaction<'_>,
+/// Erases the phone number and the free text of every case ticked off more than
+/// `retention_days` ago (and not reopened since); returns how many concerns lost them. What
+/// remains — ticket, category, phrases, place, history — is what the council's figures need.
+pub async fn erase_personal_data(
+    tx: &mut Tx<'_>,
+    retention_days: u32,
+    now: DateTime<Utc>,
+) -> Result<usize, StorageError> {
+    let cutoff = now - chrono::TimeDelta::days(i64::from(retention_days));
+    let due: Vec<String> = cases(tx)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.case.ticked_off_at.is_some_and(|at| at <= cutoff)
+                && (r.concern.concern.phone.is_some() || r.concern.concern.text.is_some())
+        })
+        .map(|r| r.concern.concern.id.to_string())
+        .collect();
+    for id in &due {
+        tx.execute(
+            "UPDATE concerns SET phone = NULL, text = NULL WHERE id = $1",
+            &[text(id)],
+        )
+        .await?;
+    }
+    Ok(due.len())
+}
+
+/// Writes `event` of the case of concern `id`, and notes the change for the status feed,
+/// inside `tx`.
+pub(super) async fn insert_event(
+    tx: &mut Tx<'_>,
     id: &str,
     event: &Event,
 ) -> Result<(), StorageError> {
@@ -217,39 +206,47 @@ pub(super) fn insert_event(
         id: id.to_string(),
         problem: format!("cannot write the action: {e}"),
     })?;
-    tx.prepare_cached(
+    let at = event.at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    tx.execute(
         "INSERT INTO case_events (concern_id, at, actor, action, from_state, to_state, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        id,
-        event.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        event.actor,
-        action_json,
-        event.from.code(),
-        event.to.code(),
-        event.note,
-    ])?;
-    note_change(tx, id, event.at)?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            text(id),
+            text(&at),
+            text(&event.actor),
+            text(&action_json),
+            text(event.from.code()),
+            text(event.to.code()),
+            text(&event.note),
+        ],
+    )
+    .await?;
+    tx.note_change(id, event.at);
     Ok(())
 }
 
-/// The case of the concern with this id, read through `connection` (or a transaction).
-pub(super) fn case_in(
-    connection: &Connection,
+/// The case of the concern with this id; with `lock`, no other office process can change it
+/// until `tx` ends.
+pub(super) async fn case_in(
+    tx: &mut Tx<'_>,
     id: &str,
+    lock: bool,
 ) -> Result<Option<CaseRecord>, StorageError> {
-    let Some(concern) = concern_by_id(connection, id)? else {
+    let Some(concern) = concern_by_id(tx, id, lock).await? else {
         return Ok(None);
     };
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT {} FROM case_events WHERE concern_id = ?1 ORDER BY seq",
-        EventRow::COLUMNS
-    ))?;
-    let rows = statement.query_map(params![id], EventRow::read)?;
-    let mut events = Vec::new();
-    for row in rows {
-        events.push(row?.decode()?.1);
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT {} FROM case_events WHERE concern_id = $1 ORDER BY seq",
+                EventRow::COLUMNS
+            ),
+            &[text(id)],
+        )
+        .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        events.push(EventRow::read_at(row, 0)?.decode()?.1);
     }
     Ok(Some(replayed(concern, events)))
 }
@@ -274,9 +271,11 @@ mod tests {
     use super::*;
     use crate::concern::{Colour, Concern, Draft, Lang};
     use crate::config::Config;
+    use crate::office::database::Database;
+    use crate::office::fixtures::{store, wait};
     use crate::protocol::wire::{Batch, SCHEMA, WireConcern};
 
-    fn office_with_one_concern() -> (OfficeDb, String) {
+    fn office_with_one_concern() -> (Database, String) {
         let config = Config::demo().unwrap();
         let filed = DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00").unwrap();
         let details = Draft::preset("repairs", "1", Lang::ZhCn)
@@ -295,8 +294,8 @@ mod tests {
             concerns: vec![WireConcern::from(&concern)],
             ratings: Vec::new(),
         };
-        let mut db = OfficeDb::open_in_memory().unwrap();
-        db.store_batch(&batch, "sha", filed).unwrap();
+        let db = Database::in_memory();
+        store(&db, &batch, "sha", filed).unwrap();
         (db, id)
     }
 
@@ -306,35 +305,37 @@ mod tests {
 
     #[test]
     fn events_are_kept_and_the_case_is_read_back_from_them() {
-        let (mut db, id) = office_with_one_concern();
-        assert_eq!(db.case(&id).unwrap().unwrap().case.state, CaseState::New);
-        db.act(&id, Action::Accept, "council-li", "", at(1))
-            .unwrap();
-        db.act(
+        let (db, id) = office_with_one_concern();
+        assert_eq!(
+            wait(db.case(&id)).unwrap().unwrap().case.state,
+            CaseState::New
+        );
+        wait(db.act(&id, Action::Accept, "council-li", "", at(1))).unwrap();
+        wait(db.act(
             &id,
             Action::Recolour { to: Colour::Red },
             "council-li",
             "两家争执",
             at(2),
-        )
+        ))
         .unwrap();
         let assign = Action::Assign {
             handler: "wuye".into(),
         };
-        let now = db.act(&id, assign, "grid-wang", "", at(3)).unwrap();
+        let now = wait(db.act(&id, assign, "grid-wang", "", at(3))).unwrap();
         assert_eq!(now.case.state, CaseState::Assigned);
         // A fresh read from the database is the same case, history and all.
-        let read = db.case(&id).unwrap().unwrap();
+        let read = wait(db.case(&id)).unwrap().unwrap();
         assert_eq!(read, now);
         assert_eq!(read.case.events.len(), 3);
         assert_eq!(read.case.colour, Colour::Red);
         assert_eq!(read.case.events[1].note, "两家争执");
-        assert_eq!(db.cases().unwrap(), [read]);
+        assert_eq!(wait(db.cases()).unwrap(), [read]);
     }
 
     #[test]
     fn phone_and_text_are_erased_the_retention_days_after_tick_off() {
-        let (mut db, id) = office_with_one_concern();
+        let (db, id) = office_with_one_concern();
         for (action, actor) in [
             (Action::Accept, "li"),
             (
@@ -351,20 +352,27 @@ mod tests {
             ),
             (Action::TickOff, "li"),
         ] {
-            db.act(&id, action, actor, "", at(1)).unwrap();
+            wait(db.act(&id, action, actor, "", at(1))).unwrap();
         }
-        let mut concern = db.case(&id).unwrap().unwrap().concern.concern;
+        let mut concern = wait(db.case(&id)).unwrap().unwrap().concern.concern;
         concern.phone = Some("13812345678".into());
-        db.connection()
+        db.sqlite()
+            .connection_mut()
             .execute(
                 "UPDATE concerns SET phone = ?1 WHERE id = ?2",
-                params![concern.phone, id],
+                rusqlite::params![concern.phone, id],
             )
             .unwrap();
         let day = chrono::TimeDelta::days(1);
-        assert_eq!(db.erase_personal_data(30, at(1) + day * 29).unwrap(), 0);
-        assert_eq!(db.erase_personal_data(30, at(1) + day * 30).unwrap(), 1);
-        let kept = db.case(&id).unwrap().unwrap();
+        assert_eq!(
+            wait(db.erase_personal_data(30, at(1) + day * 29)).unwrap(),
+            0
+        );
+        assert_eq!(
+            wait(db.erase_personal_data(30, at(1) + day * 30)).unwrap(),
+            1
+        );
+        let kept = wait(db.case(&id)).unwrap().unwrap();
         assert_eq!(
             (kept.concern.concern.phone, kept.concern.concern.text),
             (None, None)
@@ -375,14 +383,14 @@ mod tests {
 
     #[test]
     fn an_action_out_of_turn_writes_nothing() {
-        let (mut db, id) = office_with_one_concern();
-        let refused = db.act(&id, Action::TickOff, "council-li", "", at(1));
+        let (db, id) = office_with_one_concern();
+        let refused = wait(db.act(&id, Action::TickOff, "council-li", "", at(1)));
         assert!(
             matches!(refused, Err(ActError::NotAllowed(_))),
             "{refused:?}"
         );
-        assert!(db.case(&id).unwrap().unwrap().case.events.is_empty());
-        let missing = db.act("no-such-id", Action::Accept, "council-li", "", at(1));
+        assert!(wait(db.case(&id)).unwrap().unwrap().case.events.is_empty());
+        let missing = wait(db.act("no-such-id", Action::Accept, "council-li", "", at(1)));
         assert!(matches!(missing, Err(ActError::NoSuchCase(_))));
     }
 }

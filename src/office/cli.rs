@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+use super::database::DbLocation;
 use std::process::ExitCode;
 
 use thiserror::Error;
@@ -19,7 +21,8 @@ use super::tokens::{TokenFileError, TokenTable};
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub listen: SocketAddr,
-    pub db: PathBuf,
+    /// An SQLite file or a PostgreSQL server.
+    pub db: DbLocation,
     pub tokens: PathBuf,
     /// The server's limits, as given on the command line.
     pub limits: LimitFlags,
@@ -93,7 +96,9 @@ pub async fn serve_command(options: ServeOptions) -> Result<(), OfficeCommandErr
         tokens.kiosk_ids().join(", "),
         tokens.staff_token_count()
     );
-    let office = Office::open(&options.db, tokens)?.with_board_settings(options.board.clone());
+    let office = Office::connect(&options.db, tokens)
+        .await?
+        .with_board_settings(options.board.clone());
     tokio::spawn(erase_personal_data_daily(office.clone()));
     let listener =
         TcpListener::bind(options.listen)
@@ -111,7 +116,7 @@ pub async fn serve_command(options: ServeOptions) -> Result<(), OfficeCommandErr
     let stop = stop_signal();
     info!(
         "concern-office listening on http://{addr}, storing into {}",
-        options.db.display()
+        options.db
     );
     serve_until(listener, office, limits, stop)
         .await
@@ -126,17 +131,15 @@ const RETENTION_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_sec
 
 async fn erase_personal_data_daily(office: Office) {
     loop {
-        let sweep = office.clone();
-        match tokio::task::spawn_blocking(move || sweep.erase_personal_data()).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(erased)) => info!(
+        match office.erase_personal_data().await {
+            Ok(0) => {}
+            Ok(erased) => info!(
                 erased,
                 "phone numbers and free text erased past the retention"
             ),
-            Ok(Err(e)) => {
+            Err(e) => {
                 tracing::error!(error = %e, "cannot erase personal data past the retention")
             }
-            Err(e) => tracing::error!(error = %e, "the retention sweep failed"),
         }
         tokio::time::sleep(RETENTION_SWEEP_EVERY).await;
     }

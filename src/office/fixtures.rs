@@ -1,13 +1,16 @@
 //! What the office's unit tests share: concerns as the demo kiosk files them on 2026-12-01,
 //! and an office in memory that holds them.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
 
-use super::storage::OfficeDb;
+use super::database::Database;
+use super::storage::StoreBatchError;
 use crate::concern::{Concern, Draft, Lang};
 use crate::config::Config;
-use crate::protocol::wire::{Batch, SCHEMA, WireConcern, WireRating};
+use crate::protocol::wire::{Batch, BatchReply, SCHEMA, WireConcern, WireRating};
 
 /// When the concerns were filed, by the kiosk's clock.
 pub fn filed() -> DateTime<FixedOffset> {
@@ -42,10 +45,25 @@ pub fn batch(concerns: Vec<WireConcern>, ratings: Vec<WireRating>) -> Batch {
 }
 
 /// An office in memory holding `count` concerns from one batch.
-pub fn office_with(count: u32) -> (OfficeDb, Vec<WireConcern>) {
+pub fn office_with(count: u32) -> (Database, Vec<WireConcern>) {
     let concerns = concerns(1, count);
-    let mut db = OfficeDb::open_in_memory().unwrap();
-    db.store_batch(&batch(concerns.clone(), Vec::new()), "sha", filed())
-        .unwrap();
+    let db = Database::in_memory();
+    store(&db, &batch(concerns.clone(), Vec::new()), "sha", filed()).unwrap();
     (db, concerns)
+}
+
+/// Waits for one of the database's answers: an SQLite database in memory answers on this
+/// thread, without a runtime.
+pub fn wait<T>(answer: impl std::future::Future<Output = T>) -> T {
+    futures::executor::block_on(answer)
+}
+
+/// Stores `batch` as if it arrived at `received_at`.
+pub fn store(
+    db: &Database,
+    batch: &Batch,
+    sha: &str,
+    received_at: DateTime<FixedOffset>,
+) -> Result<BatchReply, StoreBatchError> {
+    wait(db.store_batch(Arc::new(batch.clone()), sha.into(), received_at))
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::storage::StoreBatchError;
 use super::validation::{InvalidField, echo, echo_quoted, validate_batch};
-use crate::protocol::wire::{Batch, BatchReply, SCHEMA};
+use crate::protocol::wire::{Batch, SCHEMA};
 
 /// The largest body accepted on the wire. A kiosk batch is at most 256 KiB of JSON before
 /// gzip; 4 MiB leaves room for a future kiosk with bigger batches (or no gzip) while keeping a
@@ -158,14 +158,12 @@ pub struct Upload<'a> {
     pub body: &'a [u8],
 }
 
-/// Decodes, checks and stores one upload: the whole intake but the HTTP. `store` is called
-/// only for a batch that passed every check, with the SHA-256 of its JSON (see
-/// [`store_batch`](super::storage::OfficeDb::store_batch)), so that the database is locked only while it is written.
-pub fn receive_upload(
-    upload: Upload<'_>,
-    store: impl FnOnce(&Batch, &str) -> Result<BatchReply, StoreBatchError>,
-) -> Result<(Batch, BatchReply), Refusal> {
-    let DecodedBatch { batch, json_sha256 } = decode_batch(upload.body, upload.encoding)?;
+/// Decodes and checks one upload: the whole intake but the HTTP and the storing. Only a batch
+/// that passed every check comes back, with the SHA-256 of its JSON for
+/// [`store_batch`](super::database::Database::store_batch).
+pub fn receive_upload(upload: Upload<'_>) -> Result<DecodedBatch, Refusal> {
+    let decoded = decode_batch(upload.body, upload.encoding)?;
+    let batch = &decoded.batch;
     if batch.kiosk_id != upload.token_kiosk {
         return Err(Refusal::WrongKiosk {
             token_kiosk: upload.token_kiosk.to_owned(),
@@ -181,9 +179,8 @@ pub fn receive_upload(
             });
         }
     }
-    validate_batch(&batch)?;
-    let reply = store(&batch, &json_sha256)?;
-    Ok((batch, reply))
+    validate_batch(batch)?;
+    Ok(decoded)
 }
 
 /// Inflates a gzip body (several concatenated members are one body, as RFC 1952 allows),

@@ -13,8 +13,9 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
 
-use super::intake::{BodyEncoding, Upload, receive_upload};
-use super::storage::OfficeDb;
+use super::database::Database;
+use super::fixtures::{store, wait};
+use super::intake::{BodyEncoding, Refusal, Upload, receive_upload};
 use super::validation::{MAX_CATEGORY_CODE_CHARS, MAX_LABEL_CHARS, MAX_TICKET_PREFIX_LETTERS};
 use crate::concern::{
     MAX_LOCATION_CHARS, MAX_PHRASES, MAX_TEXT_CHARS, is_hidden_char, normalise_phone,
@@ -240,7 +241,7 @@ fn ticket_shape_ok(ticket: &str) -> bool {
 /// Sends every arrival of a case through the intake into one fresh database, then checks what
 /// was stored.
 fn check_intake(case: Vec<Arrival>) -> Result<(), TestCaseError> {
-    let mut db = OfficeDb::open_in_memory().map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let db = Database::in_memory();
     let received_at = DateTime::parse_from_rfc3339("2026-11-26T17:31:00+08:00")
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
     for arrival in &case {
@@ -254,7 +255,12 @@ fn check_intake(case: Vec<Arrival>) -> Result<(), TestCaseError> {
             idempotency_key: arrival.idempotency_key.as_deref(),
             body: &body,
         };
-        match receive_upload(upload, |batch, sha| db.store_batch(batch, sha, received_at)) {
+        let stored = receive_upload(upload).and_then(|decoded| {
+            store(&db, &decoded.batch, &decoded.json_sha256, received_at)
+                .map(|reply| (decoded.batch, reply))
+                .map_err(Refusal::from)
+        });
+        match stored {
             Ok((batch, reply)) => {
                 prop_assert_eq!(batch.kiosk_id.as_str(), arrival.token_kiosk);
                 prop_assert!(reply.accepted.len() + reply.duplicates.len() <= batch.concerns.len());
@@ -270,9 +276,7 @@ fn check_intake(case: Vec<Arrival>) -> Result<(), TestCaseError> {
             }
         }
     }
-    let stored = db
-        .concerns(None)
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let stored = wait(db.concerns(None)).map_err(|e| TestCaseError::fail(e.to_string()))?;
     for stored in stored {
         let c = &stored.concern;
         prop_assert!(ticket_shape_ok(&c.ticket), "ticket {:?}", c.ticket);
@@ -346,7 +350,7 @@ fn a_well_formed_arrival_is_stored() {
         idempotency_key: Some(IDS[2].to_owned()),
         body: Body::Json { batch, gzip: true },
     };
-    let mut db = OfficeDb::open_in_memory().unwrap();
+    let db = Database::in_memory();
     let (body, encoding) = wire(&arrival).unwrap();
     let upload = Upload {
         token_kiosk: arrival.token_kiosk,
@@ -355,8 +359,8 @@ fn a_well_formed_arrival_is_stored() {
         body: &body,
     };
     let received_at = DateTime::parse_from_rfc3339("2026-11-26T17:31:00+08:00").unwrap();
-    let (_, reply) =
-        receive_upload(upload, |batch, sha| db.store_batch(batch, sha, received_at)).unwrap();
+    let decoded = receive_upload(upload).unwrap();
+    let reply = store(&db, &decoded.batch, &decoded.json_sha256, received_at).unwrap();
     assert_eq!(reply.accepted.len(), 1);
     check_intake(vec![arrival]).unwrap();
 }

@@ -21,6 +21,7 @@ pub mod board;
 mod case_store;
 pub mod cases;
 mod cli;
+mod database;
 mod export_csv;
 #[cfg(test)]
 mod fixtures;
@@ -28,15 +29,19 @@ mod intake;
 #[cfg(test)]
 mod intake_properties;
 mod limits;
+mod postgres;
 mod private_files;
 mod ratings;
+mod records;
 mod routes;
 mod server;
 mod sessions;
+mod sql;
 mod state;
 mod status_feed;
 mod status_page;
 mod storage;
+mod storage_error;
 mod tokens;
 mod user_cli;
 mod validation;
@@ -48,6 +53,7 @@ pub use accounts::{
 };
 pub use case_store::{ActError, CaseRecord};
 pub use cli::{OfficeCommandError, ServeOptions, run_serve, serve_command};
+pub use database::{Database, DbLocation};
 pub use export_csv::{OFFICE_COLUMNS, export_csv};
 pub use intake::{MAX_COMPRESSED_BODY_BYTES, MAX_JSON_BYTES};
 pub use limits::{
@@ -56,6 +62,7 @@ pub use limits::{
     MAX_CONNECTIONS_LIMIT, MAX_DECOMPRESSIONS_LIMIT, MAX_HEADER_READ_TIMEOUT,
     MAX_SHUTDOWN_DEADLINE, RESERVED_FILE_DESCRIPTORS, ServerLimits,
 };
+pub use postgres::{DEFAULT_POOL_SIZE, MAX_POOL_SIZE};
 pub use routes::{BODY_READ_TIMEOUT, BUSY_RETRY_AFTER, router};
 pub use server::{serve, serve_until};
 pub use state::{

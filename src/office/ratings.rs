@@ -4,46 +4,40 @@
 //! left out with a warning: it never costs the batch its concerns.
 
 use chrono::{DateTime, FixedOffset, Utc};
-use rusqlite::{Transaction, TransactionBehavior};
 use tracing::{debug, warn};
 
 use super::case_store::{case_in, insert_event};
 use super::cases::{Action, COMMUNITY_OFFSET, RESIDENT};
-use super::storage::{OfficeDb, StorageError, StoreBatchError, store_concerns};
+use super::sql::Tx;
+use super::storage::{StorageError, StoreBatchError, store_concerns};
 use crate::protocol::wire::{Batch, BatchReply, WireRating};
 
-impl OfficeDb {
-    /// Stores a batch in one transaction: its concerns (see `store_concerns`), then each of
-    /// its ratings that fits its case. The answer names the concerns only; what became of
-    /// each rating is in the log.
-    pub fn store_batch(
-        &mut self,
-        batch: &Batch,
-        json_sha256: &str,
-        received_at: DateTime<FixedOffset>,
-    ) -> Result<BatchReply, StoreBatchError> {
-        let tx = self
-            .connection_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let stored = store_concerns(&tx, batch, json_sha256, received_at)?;
-        if stored.retried {
-            if !batch.ratings.is_empty() {
-                debug!(
-                    batch = %batch.batch_id,
-                    "a retried batch: its ratings were recorded when it first arrived"
-                );
-            }
-        } else {
-            record_ratings(&tx, batch, received_at.with_timezone(&Utc))?;
+/// Stores a batch in one transaction: its concerns (see `store_concerns`), then each of its
+/// ratings that fits its case. The answer names the concerns only; what became of each
+/// rating is in the log.
+pub async fn store_batch(
+    tx: &mut Tx<'_>,
+    batch: &Batch,
+    json_sha256: &str,
+    received_at: DateTime<FixedOffset>,
+) -> Result<BatchReply, StoreBatchError> {
+    let stored = store_concerns(tx, batch, json_sha256, received_at).await?;
+    if stored.retried {
+        if !batch.ratings.is_empty() {
+            debug!(
+                batch = %batch.batch_id,
+                "a retried batch: its ratings were recorded when it first arrived"
+            );
         }
-        tx.commit()?;
-        Ok(stored.reply)
+    } else {
+        record_ratings(tx, batch, received_at.with_timezone(&Utc)).await?;
     }
+    Ok(stored.reply)
 }
 
 /// Records each rating of `batch` that fits its case, as the office receives it at `now`.
-fn record_ratings(
-    tx: &Transaction<'_>,
+async fn record_ratings(
+    tx: &mut Tx<'_>,
     batch: &Batch,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
@@ -58,7 +52,7 @@ fn record_ratings(
             );
         };
         let id = rating.concern_id.to_string();
-        let Some(record) = case_in(tx, &id)? else {
+        let Some(record) = case_in(tx, &id, true).await? else {
             left_out("this office holds no such concern");
             continue;
         };
@@ -76,7 +70,7 @@ fn record_ratings(
             .case
             .decide(action, RESIDENT, &where_and_when(batch, rating), now)
         {
-            Ok(event) => insert_event(tx, &id, &event)?,
+            Ok(event) => insert_event(tx, &id, &event).await?,
             Err(reason) => left_out(&reason.to_string()),
         }
     }
@@ -103,7 +97,9 @@ mod tests {
     use super::*;
     use crate::concern::Rating;
     use crate::office::cases::CaseState;
+    use crate::office::database::Database;
     use crate::office::fixtures::{batch, concerns, filed};
+    use crate::office::fixtures::{store, wait};
     use crate::protocol::wire::WireConcern;
 
     fn concern(number: u32) -> WireConcern {
@@ -120,10 +116,9 @@ mod tests {
     }
 
     /// An office holding `concern`, answered.
-    fn answered(concern: &WireConcern) -> OfficeDb {
-        let mut db = OfficeDb::open_in_memory().unwrap();
-        db.store_batch(&batch(vec![concern.clone()], Vec::new()), "a", filed())
-            .unwrap();
+    fn answered(concern: &WireConcern) -> Database {
+        let db = Database::in_memory();
+        store(&db, &batch(vec![concern.clone()], Vec::new()), "a", filed()).unwrap();
         let id = concern.id.to_string();
         let at = Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap();
         for action in [
@@ -135,7 +130,7 @@ mod tests {
                 reply: "已修好".into(),
             },
         ] {
-            db.act(&id, action, "li", "", at).unwrap();
+            wait(db.act(&id, action, "li", "", at)).unwrap();
         }
         db
     }
@@ -147,13 +142,13 @@ mod tests {
     #[test]
     fn a_rating_is_recorded_once_even_when_its_batch_comes_again() {
         let rated = concern(1);
-        let mut db = answered(&rated);
+        let db = answered(&rated);
         let with_rating = batch(Vec::new(), vec![rating_of(&rated, Rating::Unsatisfied)]);
         for _attempt in 0..2 {
-            let reply = db.store_batch(&with_rating, "b", received()).unwrap();
+            let reply = store(&db, &with_rating, "b", received()).unwrap();
             assert_eq!(reply, BatchReply::default());
         }
-        let case = db.case(&rated.id.to_string()).unwrap().unwrap().case;
+        let case = wait(db.case(&rated.id.to_string())).unwrap().unwrap().case;
         assert_eq!(case.rating, Some(Rating::Unsatisfied));
         assert_eq!(case.state, CaseState::Supervised);
         let rates: Vec<_> = case
@@ -171,8 +166,9 @@ mod tests {
     #[test]
     fn ratings_that_do_not_fit_are_left_out_and_the_concerns_are_kept() {
         let rated = concern(1);
-        let mut db = answered(&rated);
-        db.store_batch(
+        let db = answered(&rated);
+        store(
+            &db,
             &batch(Vec::new(), vec![rating_of(&rated, Rating::Satisfied)]),
             "b",
             received(),
@@ -194,9 +190,9 @@ mod tests {
                 wrong_ticket,
             ],
         );
-        let reply = db.store_batch(&mixed, "c", received()).unwrap();
+        let reply = store(&db, &mixed, "c", received()).unwrap();
         assert_eq!(reply.accepted, [unanswered.id, arriving.id]);
-        let case = |c: &WireConcern| db.case(&c.id.to_string()).unwrap().unwrap().case;
+        let case = |c: &WireConcern| wait(db.case(&c.id.to_string())).unwrap().unwrap().case;
         let first = case(&rated);
         assert_eq!(
             (first.rating, first.state),

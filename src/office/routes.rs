@@ -2,6 +2,7 @@
 //! `GET /v1/health` — the router that joins them (with the board's and the status page's), bearer-token checks, and the one error shape every refusal uses
 //! (`ErrorReply`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -235,30 +236,31 @@ async fn receive_from(
     let body = read_body(request).await?;
     let permit = office.try_begin_decode().ok_or_else(ApiError::busy)?;
     let received_at = office.local_now();
-    tokio::task::spawn_blocking(move || {
+    let decoded = tokio::task::spawn_blocking(move || {
         let _decoding = permit;
-        let upload = Upload {
+        receive_upload(Upload {
             token_kiosk: &token_kiosk,
             encoding,
             idempotency_key: idempotency_key.as_deref(),
             body: &body,
-        };
-        let (batch, reply) = receive_upload(upload, |batch, json_sha256| {
-            office
-                .lock_db()
-                .store_batch(batch, json_sha256, received_at)
-        })?;
-        info!(
-            kiosk = %batch.kiosk_id,
-            batch = %batch.batch_id,
-            accepted = reply.accepted.len(),
-            duplicates = reply.duplicates.len(),
-            "batch stored"
-        );
-        Ok(reply)
+        })
     })
     .await
-    .map_err(|e| ApiError::internal("store the batch", e))?
+    .map_err(|e| ApiError::internal("decode the batch", e))??;
+    let batch = Arc::new(decoded.batch);
+    let reply = office
+        .db()
+        .store_batch(batch.clone(), decoded.json_sha256.into(), received_at)
+        .await
+        .map_err(Refusal::from)?;
+    info!(
+        kiosk = %batch.kiosk_id,
+        batch = %batch.batch_id,
+        accepted = reply.accepted.len(),
+        duplicates = reply.duplicates.len(),
+        "batch stored"
+    );
+    Ok(reply)
 }
 
 /// Reads the whole body, at most [`MAX_COMPRESSED_BODY_BYTES`] (the router's body limit) and
@@ -309,9 +311,9 @@ pub async fn updates(
     }
     let after = parse_after(query.as_deref())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let page = tokio::task::spawn_blocking(move || office.updates_after(after))
+    let page = office
+        .updates_after(after)
         .await
-        .map_err(|e| ApiError::internal("read the updates", e))?
         .map_err(|e| ApiError::internal("read the updates", e))?;
     Ok(Json(page))
 }
@@ -351,16 +353,15 @@ pub async fn export(
             )
         })?),
     };
-    let csv = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let concerns = office
-            .lock_db()
-            .concerns(list)
-            .map_err(|e| ApiError::internal("read the concerns", e))?;
-        super::export_csv::export_csv(&concerns)
-            .map_err(|e| ApiError::internal("write the export", e))
-    })
-    .await
-    .map_err(|e| ApiError::internal("read the concerns", e))??;
+    let concerns = office
+        .db()
+        .concerns(list)
+        .await
+        .map_err(|e| ApiError::internal("read the concerns", e))?;
+    let csv = tokio::task::spawn_blocking(move || super::export_csv::export_csv(&concerns))
+        .await
+        .map_err(|e| ApiError::internal("write the export", e))?
+        .map_err(|e| ApiError::internal("write the export", e))?;
     let file_name = match list {
         None => "concerns.csv".to_owned(),
         Some(list) => format!("concerns-{}.csv", list.code()),

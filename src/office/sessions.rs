@@ -4,11 +4,11 @@
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::accounts::{Account, Role};
-use super::storage::{OfficeDb, StorageError};
+use super::sql::{Tx, text};
+use super::storage::StorageError;
 
 /// How long a sign-in lasts: a working day, so a PC left signed in overnight is signed out by
 /// morning.
@@ -44,63 +44,70 @@ pub fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
-impl OfficeDb {
-    /// Starts a session for `account`; returns the cookie's token (kept nowhere else).
-    pub fn open_session(
-        &mut self,
-        account: &Account,
-        now: DateTime<Utc>,
-    ) -> Result<String, StorageError> {
-        let token = random_token();
-        let expires = (now + SESSION_LENGTH).to_rfc3339_opts(SecondsFormat::Secs, true);
-        self.connection().execute(
-            "DELETE FROM sessions WHERE expires_at < ?1",
-            params![now.to_rfc3339_opts(SecondsFormat::Secs, true)],
-        )?;
-        self.connection().execute(
-            "INSERT INTO sessions (token_sha256, account, csrf_token, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![digest(&token), account.name, random_token(), expires],
-        )?;
-        Ok(token)
-    }
+/// Starts a session for `account`; returns the cookie's token (kept nowhere else).
+pub async fn open_session(
+    tx: &mut Tx<'_>,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<String, StorageError> {
+    let token = random_token();
+    let expires = (now + SESSION_LENGTH).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let now = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    tx.execute("DELETE FROM sessions WHERE expires_at < $1", &[text(&now)])
+        .await?;
+    tx.execute(
+        "INSERT INTO sessions (token_sha256, account, csrf_token, expires_at)
+         VALUES ($1, $2, $3, $4)",
+        &[
+            text(&digest(&token)),
+            text(&account.name),
+            text(&random_token()),
+            text(&expires),
+        ],
+    )
+    .await?;
+    Ok(token)
+}
 
-    /// The live session of a cookie's token, if there is one.
-    pub fn session(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Session>, StorageError> {
-        let found: Option<(String, String, String, String)> = self
-            .connection()
-            .query_row(
-                "SELECT s.account, a.role, s.csrf_token, s.expires_at
-                 FROM sessions s JOIN accounts a ON a.name = s.account
-                 WHERE s.token_sha256 = ?1",
-                params![digest(token)],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-            )
-            .optional()?;
-        let Some((name, role, csrf_token, expires)) = found else {
-            return Ok(None);
-        };
-        let live = DateTime::parse_from_rfc3339(&expires).is_ok_and(|at| at > now);
-        let Some(role) = Role::from_code(&role).filter(|_| live) else {
-            return Ok(None);
-        };
-        Ok(Some(Session {
-            account: Account { name, role },
-            csrf_token,
-        }))
-    }
+/// The live session of a cookie's token, if there is one.
+pub async fn session(
+    tx: &mut Tx<'_>,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, StorageError> {
+    let Some(row) = tx
+        .query_opt(
+            "SELECT s.account, a.role, s.csrf_token, s.expires_at
+             FROM sessions s JOIN accounts a ON a.name = s.account
+             WHERE s.token_sha256 = $1",
+            &[text(&digest(token))],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let expires = row.text(3)?;
+    let live = DateTime::parse_from_rfc3339(&expires).is_ok_and(|at| at > now);
+    let Some(role) = Role::from_code(&row.text(1)?).filter(|_| live) else {
+        return Ok(None);
+    };
+    Ok(Some(Session {
+        account: Account {
+            name: row.text(0)?,
+            role,
+        },
+        csrf_token: row.text(2)?,
+    }))
+}
 
-    /// Ends the session of a cookie's token.
-    pub fn close_session(&mut self, token: &str) -> Result<(), StorageError> {
-        self.connection().execute(
-            "DELETE FROM sessions WHERE token_sha256 = ?1",
-            params![digest(token)],
-        )?;
-        Ok(())
-    }
+/// Ends the session of a cookie's token.
+pub async fn close_session(tx: &mut Tx<'_>, token: &str) -> Result<(), StorageError> {
+    tx.execute(
+        "DELETE FROM sessions WHERE token_sha256 = $1",
+        &[text(&digest(token))],
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -108,23 +115,23 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::office::database::Database;
+    use crate::office::fixtures::wait;
 
     #[test]
     fn a_session_lasts_a_working_day_and_ends_when_closed() {
         let now = Utc.with_ymd_and_hms(2026, 12, 2, 1, 0, 0).unwrap();
-        let mut db = OfficeDb::open_in_memory().unwrap();
-        let account = db
-            .add_account("li", Role::Council, "long enough pw", now)
-            .unwrap();
-        let token = db.open_session(&account, now).unwrap();
-        let session = db.session(&token, now).unwrap().unwrap();
+        let db = Database::in_memory();
+        let account = wait(db.add_account("li", Role::Council, "long enough pw", now)).unwrap();
+        let token = wait(db.open_session(&account, now)).unwrap();
+        let session = wait(db.session(&token, now)).unwrap().unwrap();
         assert_eq!(session.account, account);
         assert_eq!(session.csrf_token.len(), 64);
-        assert_eq!(db.session("not-a-token", now).unwrap(), None);
+        assert_eq!(wait(db.session("not-a-token", now)).unwrap(), None);
         let later = now + SESSION_LENGTH + TimeDelta::seconds(1);
-        assert_eq!(db.session(&token, later).unwrap(), None);
-        db.close_session(&token).unwrap();
-        assert_eq!(db.session(&token, now).unwrap(), None);
+        assert_eq!(wait(db.session(&token, later)).unwrap(), None);
+        wait(db.close_session(&token)).unwrap();
+        assert_eq!(wait(db.session(&token, now)).unwrap(), None);
         assert!(same_token("abc", "abc") && !same_token("abc", "abd") && !same_token("a", "ab"));
     }
 }

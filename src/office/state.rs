@@ -3,28 +3,24 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::accounts::{Account, AccountError, Role};
-use super::case_store::{ActError, CaseRecord};
-use super::cases::{Action, DEFAULT_FOLLOW_UP_DAYS};
+use super::cases::DEFAULT_FOLLOW_UP_DAYS;
+use super::database::{Database, DbLocation};
 use super::limits::DEFAULT_MAX_DECOMPRESSIONS;
-use super::storage::{OfficeDb, StorageError, StoredConcern};
+use super::storage::{OfficeDb, StorageError};
 use super::tokens::TokenTable;
 use crate::clock::{Clock, SystemClock};
-use crate::concern::{ListKind, TrackingCode};
 use crate::protocol::wire::UpdatesPage;
 
 /// The office receiver: its database and its tokens. Cheap to clone; clones share both.
-///
-/// One SQLite connection behind a mutex: batches are small and commit in milliseconds, so
-/// serialising them costs little and rules out write contention between kiosks.
 #[derive(Clone)]
 pub struct Office {
-    db: Arc<Mutex<OfficeDb>>,
+    db: Database,
     tokens: Arc<TokenTable>,
     decodes: Arc<DecodeGate>,
     clock: Arc<dyn Clock>,
@@ -114,13 +110,29 @@ impl Office {
     /// ([`Office::set_max_decompressions`]).
     pub fn open(db_path: impl AsRef<Path>, tokens: TokenTable) -> Result<Office, StorageError> {
         let db = OfficeDb::open(db_path.as_ref())?;
-        Ok(Office {
-            db: Arc::new(Mutex::new(db)),
+        Ok(Office::on(
+            Database::Sqlite(Arc::new(Mutex::new(db))),
+            tokens,
+        ))
+    }
+
+    /// Opens the database at `location`, an SQLite file or a PostgreSQL server, and takes
+    /// the kiosks' tokens.
+    pub async fn connect(
+        location: &DbLocation,
+        tokens: TokenTable,
+    ) -> Result<Office, StorageError> {
+        Ok(Office::on(Database::open(location).await?, tokens))
+    }
+
+    fn on(db: Database, tokens: TokenTable) -> Office {
+        Office {
+            db,
             tokens: Arc::new(tokens),
             decodes: DecodeGate::new(DEFAULT_MAX_DECOMPRESSIONS),
             clock: Arc::new(SystemClock),
             board: Arc::new(BoardSettings::default()),
-        })
+        }
     }
 
     /// The same office on another clock: tests move time by hand.
@@ -145,22 +157,20 @@ impl Office {
         self.clock.now()
     }
 
-    /// Adds a board account (see `concern-office user add`). Blocks on the database.
-    pub fn add_account(
+    /// Adds a board account (see `concern-office user add`).
+    pub async fn add_account(
         &self,
         name: &str,
         role: Role,
         password: &str,
     ) -> Result<Account, AccountError> {
-        let now = self.now();
-        self.lock_db().add_account(name, role, password, now)
+        self.db.add_account(name, role, password, self.now()).await
     }
 
-    /// Erases personal data of cases ticked off longer ago than the retention. Blocks.
-    pub fn erase_personal_data(&self) -> Result<usize, StorageError> {
-        let now = self.now();
+    /// Erases personal data of cases ticked off longer ago than the retention.
+    pub async fn erase_personal_data(&self) -> Result<usize, StorageError> {
         let days = self.board.retention_days;
-        self.lock_db().erase_personal_data(days, now)
+        self.db.erase_personal_data(days, self.now()).await
     }
 
     pub fn board_settings(&self) -> &BoardSettings {
@@ -199,57 +209,20 @@ impl Office {
         })
     }
 
-    /// Every stored concern (or one list's), oldest first. Blocks on the database: call it
-    /// outside async code or through `spawn_blocking`.
-    pub fn concerns(&self, list: Option<ListKind>) -> Result<Vec<StoredConcern>, StorageError> {
-        self.lock_db().concerns(list)
-    }
-
-    /// Every case, each replayed from its events. Blocks on the database.
-    pub fn cases(&self) -> Result<Vec<CaseRecord>, StorageError> {
-        self.lock_db().cases()
-    }
-
-    /// The case of the concern with this id. Blocks on the database.
-    pub fn case(&self, id: &str) -> Result<Option<CaseRecord>, StorageError> {
-        self.lock_db().case(id)
-    }
-
-    /// Records `action` on a case if it may be done now. Blocks on the database.
-    pub fn act(
-        &self,
-        id: &str,
-        action: Action,
-        actor: &str,
-        note: &str,
-        now: DateTime<Utc>,
-    ) -> Result<CaseRecord, ActError> {
-        self.lock_db().act(id, action, actor, note, now)
-    }
-
-    /// The cases changed after `after` for the kiosks (see `OfficeDb::updates_after`).
-    /// Blocks on the database.
-    pub fn updates_after(&self, after: u64) -> Result<UpdatesPage, StorageError> {
-        let days = self.board.follow_up_days;
-        self.lock_db().updates_after(after, days)
-    }
-
-    /// The case whose receipt carries `code`. Blocks on the database.
-    pub fn case_by_tracking_code(
-        &self,
-        code: &TrackingCode,
-    ) -> Result<Option<CaseRecord>, StorageError> {
-        self.lock_db().case_by_tracking_code(code)
+    /// The cases changed after `after` for the kiosks (see `status_feed::updates_after`).
+    pub async fn updates_after(&self, after: u64) -> Result<UpdatesPage, StorageError> {
+        self.db
+            .updates_after(after, self.board.follow_up_days)
+            .await
     }
 
     pub fn tokens(&self) -> &TokenTable {
         &self.tokens
     }
 
-    /// A panic while the lock was held can only have happened inside a transaction, which
-    /// rolled back when it was dropped: the connection is still sound, so keep serving.
-    pub(super) fn lock_db(&self) -> MutexGuard<'_, OfficeDb> {
-        self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The database: every question and change of the office's records.
+    pub fn db(&self) -> &Database {
+        &self.db
     }
 }
 

@@ -3,11 +3,11 @@
 //! stands now, as the resident should see it. One query per page.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 use thiserror::Error;
 
 use super::case_store::{CaseRecord, EventRow, replayed};
-use super::storage::{OfficeDb, RawRow, StorageError};
+use super::sql::{Tx, int};
+use super::storage::{RawRow, StorageError};
 use super::validation::echo;
 use crate::concern::TrackingCode;
 use crate::protocol::concern_row::CONCERN_ROW_COLUMNS;
@@ -21,7 +21,7 @@ use crate::protocol::wire::{
 /// it only bites on replies written into the database by other means.
 const PAGE_JSON_BUDGET: usize = MAX_UPDATES_PAGE_BYTES / 2;
 
-/// The largest cursor: SQLite's integers are signed 64-bit.
+/// The largest cursor: SQLite's integers and PostgreSQL's `BIGINT` are signed 64-bit.
 pub const MAX_CURSOR: u64 = i64::MAX.unsigned_abs();
 
 /// Why the `after` of `GET /v1/updates` is refused.
@@ -71,71 +71,72 @@ struct Changed {
     record: CaseRecord,
 }
 
-impl OfficeDb {
-    /// The cases that changed after `after`, oldest change first, each once at its newest
-    /// change: at most [`MAX_UPDATES_PER_PAGE`] of them and [`PAGE_JSON_BUDGET`] of JSON.
-    /// Because a case is placed by its newest change, a case that changes again while a kiosk
-    /// pages moves to a later page and is never skipped.
-    pub fn updates_after(
-        &self,
-        after: u64,
-        follow_up_days: u32,
-    ) -> Result<UpdatesPage, StorageError> {
-        let asked = i64::try_from(after).unwrap_or(i64::MAX);
-        let limit = i64::try_from(MAX_UPDATES_PER_PAGE + 1).unwrap_or(i64::MAX);
-        let events: Vec<String> = EventRow::COLUMNS
-            .split(", ")
-            .map(|column| format!("e.{column}"))
-            .collect();
-        let mut statement = self.connection().prepare_cached(&format!(
-            "WITH page AS (
-                 SELECT concern_id, MAX(cursor) AS newest FROM status_feed
-                 WHERE cursor > ?1 GROUP BY concern_id ORDER BY newest LIMIT ?2)
-             SELECT page.newest, feed.at, {CONCERN_ROW_COLUMNS}, {}, {}
-             FROM page
-             JOIN status_feed AS feed ON feed.cursor = page.newest
-             JOIN concerns ON concerns.id = page.concern_id
-             LEFT JOIN case_events AS e ON e.concern_id = page.concern_id
-             ORDER BY page.newest, e.seq",
-            RawRow::COLUMNS,
-            events.join(", ")
-        ))?;
-        let first_event_column = 2 + RawRow::WIDTH;
-        let mut changed: Vec<(u64, String, RawRow, Vec<EventRow>)> = Vec::new();
-        let mut rows = statement.query(params![asked, limit])?;
-        while let Some(row) = rows.next()? {
-            let cursor: i64 = row.get(0)?;
-            let cursor = u64::try_from(cursor).unwrap_or_default();
-            if changed.last().is_none_or(|(last, ..)| *last != cursor) {
-                changed.push((cursor, row.get(1)?, RawRow::read_at(row, 2)?, Vec::new()));
-            }
-            let event: Option<String> = row.get(first_event_column)?;
-            if let (Some(_), Some((.., events))) = (event, changed.last_mut()) {
-                events.push(EventRow::read_at(row, first_event_column)?);
-            }
+/// The cases that changed after `after`, oldest change first, each once at its newest change:
+/// at most [`MAX_UPDATES_PER_PAGE`] of them and [`PAGE_JSON_BUDGET`] of JSON. Because a case
+/// is placed by its newest change, a case that changes again while a kiosk pages moves to a
+/// later page and is never skipped.
+pub async fn updates_after(
+    tx: &mut Tx<'_>,
+    after: u64,
+    follow_up_days: u32,
+) -> Result<UpdatesPage, StorageError> {
+    let asked = i64::try_from(after).unwrap_or(i64::MAX);
+    let limit = i64::try_from(MAX_UPDATES_PER_PAGE + 1).unwrap_or(i64::MAX);
+    let events: Vec<String> = EventRow::COLUMNS
+        .split(", ")
+        .map(|column| format!("e.{column}"))
+        .collect();
+    let rows = tx
+        .query(
+            &format!(
+                "WITH page AS (
+                     SELECT concern_id, MAX(cursor) AS newest FROM status_feed
+                     WHERE cursor > $1 GROUP BY concern_id ORDER BY newest LIMIT $2)
+                 SELECT page.newest, feed.at, {CONCERN_ROW_COLUMNS}, {}, {}
+                 FROM page
+                 JOIN status_feed AS feed ON feed.cursor = page.newest
+                 JOIN concerns ON concerns.id = page.concern_id
+                 LEFT JOIN case_events AS e ON e.concern_id = page.concern_id
+                 ORDER BY page.newest, e.seq",
+                RawRow::COLUMNS,
+                events.join(", ")
+            ),
+            &[int(asked), int(limit)],
+        )
+        .await?;
+    let first_event_column = 2 + RawRow::WIDTH;
+    let mut changed: Vec<(u64, String, RawRow, Vec<EventRow>)> = Vec::new();
+    for row in &rows {
+        let cursor = u64::try_from(row.int(0)?).unwrap_or_default();
+        if changed.last().is_none_or(|(last, ..)| *last != cursor) {
+            changed.push((cursor, row.text(1)?, RawRow::read_at(row, 2)?, Vec::new()));
         }
-        let more = changed.len() > MAX_UPDATES_PER_PAGE;
-        let mut page = UpdatesPage {
-            updates: Vec::new(),
-            next_after: after,
-            more,
-        };
-        let mut bytes = 0usize;
-        for (cursor, at, raw, event_rows) in changed.into_iter().take(MAX_UPDATES_PER_PAGE) {
-            let changed = decode(cursor, &at, raw, event_rows)?;
-            let update = status_update(changed, follow_up_days);
-            let size = serde_json::to_vec(&update).map_or(0, |json| json.len());
-            // At least one update goes out, so a kiosk always moves on.
-            if !page.updates.is_empty() && bytes.saturating_add(size) > PAGE_JSON_BUDGET {
-                page.more = true;
-                break;
-            }
-            bytes = bytes.saturating_add(size);
-            page.next_after = cursor;
-            page.updates.push(update);
+        let event = row.opt_text(first_event_column)?;
+        if let (Some(_), Some((.., events))) = (event, changed.last_mut()) {
+            events.push(EventRow::read_at(row, first_event_column)?);
         }
-        Ok(page)
     }
+    let more = changed.len() > MAX_UPDATES_PER_PAGE;
+    let mut page = UpdatesPage {
+        updates: Vec::new(),
+        next_after: after,
+        more,
+    };
+    let mut bytes = 0usize;
+    for (cursor, at, raw, event_rows) in changed.into_iter().take(MAX_UPDATES_PER_PAGE) {
+        let changed = decode(cursor, &at, raw, event_rows)?;
+        let update = status_update(changed, follow_up_days);
+        let size = serde_json::to_vec(&update).map_or(0, |json| json.len());
+        // At least one update goes out, so a kiosk always moves on.
+        if !page.updates.is_empty() && bytes.saturating_add(size) > PAGE_JSON_BUDGET {
+            page.more = true;
+            break;
+        }
+        bytes = bytes.saturating_add(size);
+        page.next_after = cursor;
+        page.updates.push(update);
+    }
+    Ok(page)
 }
 
 fn decode(
@@ -194,6 +195,7 @@ mod tests {
     use crate::concern::CaseState;
     use crate::office::cases::{Action, DEFAULT_FOLLOW_UP_DAYS};
     use crate::office::fixtures::office_with;
+    use crate::office::fixtures::wait;
 
     fn tickets(page: &UpdatesPage) -> Vec<&str> {
         page.updates.iter().map(|u| u.ticket.as_str()).collect()
@@ -201,22 +203,22 @@ mod tests {
 
     #[test]
     fn a_case_changed_while_a_kiosk_pages_comes_once_on_a_later_page() {
-        let (mut db, concerns) = office_with(150);
+        let (db, concerns) = office_with(150);
         let first = concerns[0].id.to_string();
         let at = Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap();
         let days = DEFAULT_FOLLOW_UP_DAYS;
-        let page = db.updates_after(0, days).unwrap();
+        let page = wait(db.updates_after(0, days)).unwrap();
         assert_eq!(page.updates.len(), MAX_UPDATES_PER_PAGE);
         assert!(page.more);
         assert_eq!(tickets(&page)[0], "A1201-001");
         // Accepted and assigned between two pages: it leaves the first page for the end of
         // the second, once, as it stands after both.
-        db.act(&first, Action::Accept, "li", "", at).unwrap();
+        wait(db.act(&first, Action::Accept, "li", "", at)).unwrap();
         let assign = Action::Assign {
             handler: "wuye".into(),
         };
-        db.act(&first, assign, "li", "", at).unwrap();
-        let second = db.updates_after(page.next_after, days).unwrap();
+        wait(db.act(&first, assign, "li", "", at)).unwrap();
+        let second = wait(db.updates_after(page.next_after, days)).unwrap();
         assert!(!second.more);
         assert_eq!(second.updates.len(), 51);
         assert_eq!(tickets(&second)[0], "A1201-101");
@@ -225,7 +227,7 @@ mod tests {
             (last.ticket.as_str(), last.state, last.changed_at),
             ("A1201-001", CaseState::Assigned, at)
         );
-        let again = db.updates_after(0, days).unwrap();
+        let again = wait(db.updates_after(0, days)).unwrap();
         assert_eq!(tickets(&again)[0], "A1201-002");
         assert_eq!(
             again
@@ -236,7 +238,7 @@ mod tests {
             0
         );
         // Past the newest change: nothing, and the cursor stays where it was asked.
-        let end = db.updates_after(second.next_after, days).unwrap();
+        let end = wait(db.updates_after(second.next_after, days)).unwrap();
         assert_eq!(
             (end.updates.len(), end.next_after, end.more),
             (0, second.next_after, false)

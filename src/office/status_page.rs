@@ -72,13 +72,11 @@ async fn status_page(
     let now = office.now();
     let found = match code {
         None => Ok(None),
-        Some(code) => {
-            let reader = office.clone();
-            tokio::task::spawn_blocking(move || reader.case_by_tracking_code(&code))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|found| found.map_err(|e| e.to_string()))
-        }
+        Some(code) => office
+            .db()
+            .case_by_tracking_code(&code)
+            .await
+            .map_err(|e| e.to_string()),
     };
     let settings = office.board_settings();
     let (status, shown) = match found {

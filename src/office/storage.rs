@@ -1,21 +1,25 @@
-//! The office's SQLite database: every concern stored once, forever, under its id; a log of
-//! every batch arrival; and reading the concerns back for the export.
+//! The office's concerns: the SQLite file (opened durable and private, migrated), and, on
+//! either engine, every concern stored once, forever, under its id, a log of every batch
+//! arrival, and reading the concerns back.
 //!
-//! Durability: WAL with `synchronous=FULL`, so a batch the office has answered 200 survives a
-//! power cut — the kiosk forgets what it was told is stored. One `BEGIN IMMEDIATE` transaction
-//! per batch: the answer is only sent after it commits.
+//! Durability: on SQLite, WAL with `synchronous=FULL`, so a batch the office has answered 200
+//! survives a power cut — the kiosk forgets what it was told is stored. One transaction per
+//! batch: the answer is only sent after it commits.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 use thiserror::Error;
 use tracing::warn;
 use uuid::Uuid;
 
 use super::private_files::{make_companions_private, make_private};
+use super::sql::{SqlRow, Tx, count, int, opt_text, text};
+pub use super::storage_error::StorageError;
+use super::storage_error::TransactionError;
 use crate::concern::ListKind;
 use crate::protocol::concern_row::{CONCERN_ROW_COLUMNS, CONCERN_ROW_WIDTH, ConcernRow};
 use crate::protocol::wire::{Batch, BatchReply, WireConcern};
@@ -132,35 +136,6 @@ INSERT INTO status_feed (concern_id, at)
 "#,
 ];
 
-/// Why the database could not be opened, written or read.
-#[derive(Debug, Error)]
-pub enum StorageError {
-    #[error("cannot open the office database {file}: {source}")]
-    Open {
-        file: PathBuf,
-        source: rusqlite::Error,
-    },
-    #[error(
-        "the office database {file} has schema version {found}, newer than this concern-office understands ({known}); run the newer concern-office"
-    )]
-    NewerSchema {
-        file: PathBuf,
-        found: i64,
-        known: usize,
-    },
-    #[error("cannot make the office database file {file} private (mode 0600): {source}")]
-    Private {
-        file: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the office database {file} failed its integrity check: {report}")]
-    Corrupt { file: PathBuf, report: String },
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("stored concern {id} cannot be read back: {problem}")]
-    BadRow { id: String, problem: String },
-}
-
 /// Why a batch was not stored, although the database works.
 #[derive(Debug, Error)]
 pub enum StoreBatchError {
@@ -186,9 +161,12 @@ pub enum StoreBatchError {
     Storage(#[from] StorageError),
 }
 
-impl From<rusqlite::Error> for StoreBatchError {
-    fn from(e: rusqlite::Error) -> StoreBatchError {
-        StoreBatchError::Storage(StorageError::Sqlite(e))
+impl TransactionError for StoreBatchError {
+    fn storage(&self) -> Option<&StorageError> {
+        match self {
+            StoreBatchError::Storage(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
@@ -201,7 +179,7 @@ pub struct StoredConcern {
     pub received_at: DateTime<FixedOffset>,
 }
 
-/// The open database. Not `Sync`: the server keeps it behind a mutex.
+/// The open SQLite database. Not `Sync`: the office keeps it behind a mutex.
 pub struct OfficeDb {
     connection: Connection,
 }
@@ -295,30 +273,32 @@ impl OfficeDb {
         Ok(())
     }
 
-    pub(super) fn connection(&self) -> &Connection {
-        &self.connection
-    }
-
     pub(super) fn connection_mut(&mut self) -> &mut Connection {
         &mut self.connection
     }
+}
 
-    /// Every stored concern, or those of one list, oldest first (by the instant they were
-    /// filed, whatever the kiosk's offset).
-    pub fn concerns(&self, list: Option<ListKind>) -> Result<Vec<StoredConcern>, StorageError> {
-        let mut statement = self.connection.prepare(&format!(
-            "SELECT {CONCERN_ROW_COLUMNS}, kiosk_id, batch_id, received_at
-             FROM concerns
-             WHERE ?1 IS NULL OR list = ?1
-             ORDER BY created_at_epoch_ms, id"
-        ))?;
-        let rows = statement.query_map(params![list.map(ListKind::code)], RawRow::read)?;
-        let mut concerns = Vec::new();
-        for row in rows {
-            concerns.push(row?.decode()?);
-        }
-        Ok(concerns)
-    }
+/// Every stored concern, or those of one list, oldest first (by the instant they were filed,
+/// whatever the kiosk's offset).
+pub async fn concerns(
+    tx: &mut Tx<'_>,
+    list: Option<ListKind>,
+) -> Result<Vec<StoredConcern>, StorageError> {
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT {CONCERN_ROW_COLUMNS}, {}
+                 FROM concerns
+                 WHERE CAST($1 AS TEXT) IS NULL OR list = $1
+                 ORDER BY created_at_epoch_ms, id",
+                RawRow::COLUMNS
+            ),
+            &[opt_text(list.map(ListKind::code))],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| RawRow::read_at(row, 0)?.decode())
+        .collect()
 }
 
 /// What storing a batch's concerns did.
@@ -329,33 +309,35 @@ pub(super) struct StoredBatch {
 }
 
 /// Stores a batch's concerns inside `tx`: each concern whose id is new is inserted
-/// (`accepted`) with its first row of the status feed, each the office already holds from this
-/// kiosk is left as it is (`duplicates`). An id repeated inside the batch is answered once.
-/// Nothing is stored when an id is held from another kiosk, or when the batch id was stored
-/// before with a JSON body whose SHA-256 differs from `json_sha256`.
-pub(super) fn store_concerns(
-    tx: &rusqlite::Transaction<'_>,
+/// (`accepted`) with its first change for the status feed, each the office already holds from
+/// this kiosk is left as it is (`duplicates`). An id repeated inside the batch is answered
+/// once. Nothing is stored when an id is held from another kiosk, or when the batch id was
+/// stored before with a JSON body whose SHA-256 differs from `json_sha256`.
+///
+/// Several office processes may store the same batch at once: the insert of an id another
+/// transaction holds waits for it, and `ON CONFLICT DO NOTHING` then counts it a duplicate, so
+/// each concern is stored once whichever office answers.
+pub(super) async fn store_concerns(
+    tx: &mut Tx<'_>,
     batch: &Batch,
     json_sha256: &str,
     received_at: DateTime<FixedOffset>,
 ) -> Result<StoredBatch, StoreBatchError> {
     let received_text = received_at.to_rfc3339_opts(SecondsFormat::Secs, false);
     let batch_id = batch.batch_id.to_string();
-    let retried: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM batches WHERE batch_id = ?1)",
-        params![batch_id],
-        |row| row.get(0),
-    )?;
-    let changed: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM batches
-             WHERE batch_id = ?1 AND body_sha256 IS NOT NULL AND body_sha256 != ?2)",
-        params![batch_id, json_sha256],
-        |row| row.get(0),
-    )?;
-    if changed {
-        return Err(StoreBatchError::ChangedBatch {
-            batch_id: batch.batch_id,
-        });
+    let earlier = tx
+        .query(
+            "SELECT body_sha256 FROM batches WHERE batch_id = $1",
+            &[text(&batch_id)],
+        )
+        .await?;
+    let retried = !earlier.is_empty();
+    for row in &earlier {
+        if row.opt_text(0)?.is_some_and(|sha| sha != json_sha256) {
+            return Err(StoreBatchError::ChangedBatch {
+                batch_id: batch.batch_id,
+            });
+        }
     }
     let mut seen = HashSet::new();
     let unique: Vec<&WireConcern> = batch
@@ -363,114 +345,113 @@ pub(super) fn store_concerns(
         .iter()
         .filter(|c| seen.insert(c.id))
         .collect();
-    refuse_ids_of_other_kiosks(tx, &batch.kiosk_id, &unique)?;
+    refuse_ids_of_other_kiosks(tx, &batch.kiosk_id, &unique).await?;
     let mut reply = BatchReply::default();
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO concerns (id, kiosk_id, batch_id, received_at, ticket, created_at,
-                 created_at_epoch_ms, category, category_zh, category_en, list, colour,
-                 due_date, lang, phrases, text, location, phone, tracking_code, check_code)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 ?17, ?18, ?19, ?20)
-             ON CONFLICT (id) DO NOTHING",
-        )?;
-        for concern in unique {
-            let id = concern.id.to_string();
-            let phrases =
-                serde_json::to_string(&concern.phrases).map_err(|e| StorageError::BadRow {
-                    id: id.clone(),
-                    problem: format!("phrases cannot be written as JSON: {e}"),
-                })?;
-            let inserted = insert.execute(params![
-                id,
-                batch.kiosk_id,
-                batch_id,
-                received_text,
-                concern.ticket,
-                concern.created_at.to_rfc3339(),
-                concern.created_at.timestamp_millis(),
-                concern.category,
-                concern.category_label.zh,
-                concern.category_label.en,
-                concern.list.code(),
-                concern.colour.code(),
-                concern.due_date.to_string(),
-                concern.lang.tag(),
-                phrases,
-                concern.text,
-                concern.location,
-                concern.phone,
-                concern.tracking_code.as_ref().map(|c| c.as_str()),
-                concern.check_code.as_ref().map(|c| c.as_str()),
-            ])?;
-            if inserted == 1 {
-                note_change(tx, &id, received_at.with_timezone(&Utc))?;
-                reply.accepted.push(concern.id);
-            } else {
-                reply.duplicates.push(concern.id);
-            }
+    for concern in unique {
+        let id = concern.id.to_string();
+        let phrases =
+            serde_json::to_string(&concern.phrases).map_err(|e| StorageError::BadRow {
+                id: id.clone(),
+                problem: format!("phrases cannot be written as JSON: {e}"),
+            })?;
+        let created_at = concern.created_at.to_rfc3339();
+        let due_date = concern.due_date.to_string();
+        let inserted = tx
+            .execute(
+                "INSERT INTO concerns (id, kiosk_id, batch_id, received_at, ticket, created_at,
+                     created_at_epoch_ms, category, category_zh, category_en, list, colour,
+                     due_date, lang, phrases, text, location, phone, tracking_code, check_code)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     $17, $18, $19, $20)
+                 ON CONFLICT (id) DO NOTHING",
+                &[
+                    text(&id),
+                    text(&batch.kiosk_id),
+                    text(&batch_id),
+                    text(&received_text),
+                    text(&concern.ticket),
+                    text(&created_at),
+                    int(concern.created_at.timestamp_millis()),
+                    text(&concern.category),
+                    text(&concern.category_label.zh),
+                    text(&concern.category_label.en),
+                    text(concern.list.code()),
+                    text(concern.colour.code()),
+                    text(&due_date),
+                    text(concern.lang.tag()),
+                    text(&phrases),
+                    opt_text(concern.text.as_deref()),
+                    opt_text(concern.location.as_deref()),
+                    opt_text(concern.phone.as_deref()),
+                    opt_text(concern.tracking_code.as_ref().map(|c| c.as_str())),
+                    opt_text(concern.check_code.as_ref().map(|c| c.as_str())),
+                ],
+            )
+            .await?;
+        if inserted == 1 {
+            tx.note_change(&id, received_at.with_timezone(&Utc));
+            reply.accepted.push(concern.id);
+        } else {
+            // Stored meanwhile by another office process, perhaps from another kiosk.
+            refuse_ids_of_other_kiosks(tx, &batch.kiosk_id, &[concern]).await?;
+            reply.duplicates.push(concern.id);
         }
     }
     tx.execute(
         "INSERT INTO batches (batch_id, kiosk_id, received_at, concern_count, accepted,
              duplicates, body_sha256)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            batch_id,
-            batch.kiosk_id,
-            received_text,
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            text(&batch_id),
+            text(&batch.kiosk_id),
+            text(&received_text),
             count(batch.concerns.len()),
             count(reply.accepted.len()),
             count(reply.duplicates.len()),
-            json_sha256,
+            text(json_sha256),
         ],
-    )?;
+    )
+    .await?;
     Ok(StoredBatch { reply, retried })
 }
 
-/// Adds a row to the status feed for a change of concern `id` made `at`: to be called in the
-/// transaction that makes the change, so a kiosk never sees one without the other.
-pub(super) fn note_change(
-    tx: &rusqlite::Transaction<'_>,
+/// The stored concern with this id, if there is one; with `lock`, no other office process can
+/// change its case until `tx` ends.
+pub(super) async fn concern_by_id(
+    tx: &mut Tx<'_>,
     id: &str,
-    at: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT INTO status_feed (concern_id, at) VALUES (?1, ?2)")?
-        .execute(params![id, at.to_rfc3339_opts(SecondsFormat::Secs, true)])?;
-    Ok(())
-}
-
-/// The stored concern with this id, if there is one.
-pub(super) fn concern_by_id(
-    connection: &Connection,
-    id: &str,
+    lock: bool,
 ) -> Result<Option<StoredConcern>, StorageError> {
-    let raw = connection
-        .query_row(
-            &format!(
-                "SELECT {CONCERN_ROW_COLUMNS}, kiosk_id, batch_id, received_at
-                 FROM concerns WHERE id = ?1"
-            ),
-            params![id],
-            RawRow::read,
-        )
-        .optional()?;
-    raw.map(RawRow::decode).transpose()
+    let sql = format!(
+        "SELECT {CONCERN_ROW_COLUMNS}, {} FROM concerns WHERE id = $1",
+        RawRow::COLUMNS
+    );
+    let row = if lock {
+        tx.query_locking(&sql, &[text(id)]).await?
+    } else {
+        tx.query_opt(&sql, &[text(id)]).await?
+    };
+    row.map(|row| RawRow::read_at(&row, 0)?.decode())
+        .transpose()
 }
 
 /// Refuses the batch when any of its concern ids is held from another kiosk, naming the first
 /// and counting the rest.
-fn refuse_ids_of_other_kiosks(
-    tx: &rusqlite::Transaction<'_>,
+async fn refuse_ids_of_other_kiosks(
+    tx: &mut Tx<'_>,
     sender: &str,
     concerns: &[&WireConcern],
 ) -> Result<(), StoreBatchError> {
-    let mut holder_of = tx.prepare_cached("SELECT kiosk_id FROM concerns WHERE id = ?1")?;
     let mut clashes = Vec::new();
     for concern in concerns {
-        let holder: Option<String> = holder_of
-            .query_row(params![concern.id.to_string()], |row| row.get(0))
-            .optional()?;
+        let holder = tx
+            .query_opt(
+                "SELECT kiosk_id FROM concerns WHERE id = $1",
+                &[text(&concern.id.to_string())],
+            )
+            .await?
+            .map(|row| row.text(0))
+            .transpose()?;
         if let Some(holder) = holder.filter(|h| h != sender) {
             clashes.push((concern.id, holder));
         }
@@ -490,11 +471,6 @@ fn refuse_ids_of_other_kiosks(
     })
 }
 
-/// SQLite integers are i64; a batch is at most 16 MiB, so its counts always fit.
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 /// One `concerns` row as text, before it is checked and turned back into a concern.
 pub(super) struct RawRow {
     concern: ConcernRow,
@@ -504,22 +480,18 @@ pub(super) struct RawRow {
 }
 
 impl RawRow {
-    /// The columns [`RawRow::read_at`] expects, in order, for a `SELECT`.
+    /// The columns [`RawRow::read_at`] expects after [`CONCERN_ROW_COLUMNS`], for a `SELECT`.
     pub(super) const COLUMNS: &str = "kiosk_id, batch_id, received_at";
     /// How many columns a row is, [`CONCERN_ROW_COLUMNS`] and then [`RawRow::COLUMNS`].
     pub(super) const WIDTH: usize = CONCERN_ROW_WIDTH + 3;
 
-    fn read(row: &Row<'_>) -> rusqlite::Result<RawRow> {
-        RawRow::read_at(row, 0)
-    }
-
     /// Reads a row's columns starting at column `first`.
-    pub(super) fn read_at(row: &Row<'_>, first: usize) -> rusqlite::Result<RawRow> {
+    pub(super) fn read_at(row: &SqlRow, first: usize) -> Result<RawRow, StorageError> {
         Ok(RawRow {
             concern: ConcernRow::read(row, first)?,
-            kiosk_id: row.get(first + CONCERN_ROW_WIDTH)?,
-            batch_id: row.get(first + CONCERN_ROW_WIDTH + 1)?,
-            received_at: row.get(first + CONCERN_ROW_WIDTH + 2)?,
+            kiosk_id: row.text(first + CONCERN_ROW_WIDTH)?,
+            batch_id: row.text(first + CONCERN_ROW_WIDTH + 1)?,
+            received_at: row.text(first + CONCERN_ROW_WIDTH + 2)?,
         })
     }
 
@@ -552,26 +524,31 @@ mod tests {
 
     use super::*;
     use crate::office::cases::{Action, CaseState, DEFAULT_FOLLOW_UP_DAYS};
+    use crate::office::fixtures::wait;
     use crate::office::fixtures::{filed, office_with};
 
     #[test]
     fn the_status_feed_is_filled_from_what_an_older_office_holds() {
-        let (mut db, concerns) = office_with(2);
+        let (db, concerns) = office_with(2);
         let accepted_at = Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap();
-        db.act(
+        wait(db.act(
             &concerns[0].id.to_string(),
             Action::Accept,
             "li",
             "",
             accepted_at,
-        )
+        ))
         .unwrap();
         // As an office of schema 5 left it: no feed at all.
-        db.connection
-            .execute_batch("DROP TABLE status_feed; PRAGMA user_version = 5;")
-            .unwrap();
-        db.migrate(Path::new(":memory:")).unwrap();
-        let page = db.updates_after(0, DEFAULT_FOLLOW_UP_DAYS).unwrap();
+        {
+            let mut sqlite = db.sqlite();
+            sqlite
+                .connection
+                .execute_batch("DROP TABLE status_feed; PRAGMA user_version = 5;")
+                .unwrap();
+            sqlite.migrate(Path::new(":memory:")).unwrap();
+        }
+        let page = wait(db.updates_after(0, DEFAULT_FOLLOW_UP_DAYS)).unwrap();
         let seen: Vec<_> = page
             .updates
             .iter()

@@ -1,16 +1,16 @@
-//! `concern-office user add NAME --role ROLE --db FILE`: adds a board account. The password is
+//! `concern-office user add NAME --role ROLE --db FILE|URL`: adds a board account. The password is
 //! asked twice on a terminal without being shown; from a pipe it is read as two lines, so a
 //! maintainer's script can add accounts too.
 
 use std::io::{BufRead, IsTerminal, Read};
-use std::path::Path;
 use std::process::ExitCode;
 
 use chrono::Utc;
 use thiserror::Error;
 
 use super::accounts::{AccountError, Role};
-use super::storage::{OfficeDb, StorageError};
+use super::database::{Database, DbLocation};
+use super::storage::StorageError;
 
 /// The longest password line read from a pipe: far beyond any passphrase, and a bound on what
 /// a wrong file piped in by mistake can make the office read.
@@ -52,7 +52,7 @@ impl UserCommandError {
 }
 
 /// The whole of `concern-office user add`, for the binary.
-pub fn run_user_add(name: &str, role: &str, db: &Path) -> ExitCode {
+pub fn run_user_add(name: &str, role: &str, db: &DbLocation) -> ExitCode {
     match add_user(name, role, db) {
         Ok(role) => {
             println!("added {name} ({role})");
@@ -65,12 +65,20 @@ pub fn run_user_add(name: &str, role: &str, db: &Path) -> ExitCode {
     }
 }
 
-fn add_user(name: &str, role: &str, db: &Path) -> Result<&'static str, UserCommandError> {
+fn add_user(name: &str, role: &str, db: &DbLocation) -> Result<&'static str, UserCommandError> {
     let role = Role::from_code(role).ok_or_else(|| UserCommandError::UnknownRole(role.into()))?;
     let password = read_password_twice(name)?;
-    let mut office = OfficeDb::open(db)?;
-    office.add_account(name, role, &password, Utc::now())?;
-    Ok(role.code())
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StorageError::Task(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let office = Database::open(db).await?;
+        office
+            .add_account(name, role, &password, Utc::now())
+            .await?;
+        Ok(role.code())
+    })
 }
 
 fn read_password_twice(name: &str) -> Result<String, UserCommandError> {

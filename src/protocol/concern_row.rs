@@ -14,6 +14,25 @@ pub const CONCERN_ROW_COLUMNS: &str = "id, ticket, created_at, category, categor
 /// How many columns that is: what a query reads after them starts at this index.
 pub const CONCERN_ROW_WIDTH: usize = 16;
 
+/// A row whose columns can be read as text: SQLite's, or the office's rows of either engine.
+pub trait TextColumns {
+    type Error;
+    fn text(&self, index: usize) -> Result<String, Self::Error>;
+    fn opt_text(&self, index: usize) -> Result<Option<String>, Self::Error>;
+}
+
+impl TextColumns for Row<'_> {
+    type Error = rusqlite::Error;
+
+    fn text(&self, index: usize) -> rusqlite::Result<String> {
+        self.get(index)
+    }
+
+    fn opt_text(&self, index: usize) -> rusqlite::Result<Option<String>> {
+        self.get(index)
+    }
+}
+
 pub struct ConcernRow {
     id: String,
     ticket: String,
@@ -35,24 +54,24 @@ pub struct ConcernRow {
 
 impl ConcernRow {
     /// Reads [`CONCERN_ROW_COLUMNS`] starting at column `first`.
-    pub fn read(row: &Row<'_>, first: usize) -> rusqlite::Result<ConcernRow> {
+    pub fn read<R: TextColumns + ?Sized>(row: &R, first: usize) -> Result<ConcernRow, R::Error> {
         Ok(ConcernRow {
-            id: row.get(first)?,
-            ticket: row.get(first + 1)?,
-            created_at: row.get(first + 2)?,
-            category: row.get(first + 3)?,
-            category_zh: row.get(first + 4)?,
-            category_en: row.get(first + 5)?,
-            list: row.get(first + 6)?,
-            colour: row.get(first + 7)?,
-            due_date: row.get(first + 8)?,
-            lang: row.get(first + 9)?,
-            phrases: row.get(first + 10)?,
-            text: row.get(first + 11)?,
-            location: row.get(first + 12)?,
-            phone: row.get(first + 13)?,
-            tracking_code: row.get(first + 14)?,
-            check_code: row.get(first + 15)?,
+            id: row.text(first)?,
+            ticket: row.text(first + 1)?,
+            created_at: row.text(first + 2)?,
+            category: row.text(first + 3)?,
+            category_zh: row.text(first + 4)?,
+            category_en: row.text(first + 5)?,
+            list: row.text(first + 6)?,
+            colour: row.text(first + 7)?,
+            due_date: row.text(first + 8)?,
+            lang: row.text(first + 9)?,
+            phrases: row.text(first + 10)?,
+            text: row.opt_text(first + 11)?,
+            location: row.opt_text(first + 12)?,
+            phone: row.opt_text(first + 13)?,
+            tracking_code: row.opt_text(first + 14)?,
+            check_code: row.opt_text(first + 15)?,
         })
     }
 

@@ -4,9 +4,10 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Duration, NaiveDate};
 use concern_kiosk::concern::{Bilingual, CheckCode, Colour, Lang, ListKind, TrackingCode};
@@ -17,6 +18,9 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use reqwest::StatusCode;
 use uuid::Uuid;
+
+mod test_db;
+pub use test_db::TestDb;
 
 pub const KIOSK_A: &str = "wanjia-01";
 pub const KIOSK_B: &str = "wanjia-02";
@@ -32,9 +36,10 @@ wanjia-02  token-of-wanjia-02-81d07e
 *          office-staff-token-3b6e11
 ";
 
-/// A running office in its own temporary folder.
+/// A running office in its own temporary folder, on its own database (see [`TestDb`]).
 pub struct TestOffice {
     pub dir: tempfile::TempDir,
+    pub db: TestDb,
     pub addr: SocketAddr,
     pub http: reqwest::Client,
 }
@@ -42,16 +47,22 @@ pub struct TestOffice {
 impl TestOffice {
     pub async fn start() -> TestOffice {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let addr = start_office_on(&dir.path().join("office.db")).await;
+        let db = TestDb::new(dir.path());
+        let addr = start_office_on(&db).await;
         TestOffice {
             dir,
+            db,
             addr,
             http: client(),
         }
     }
 
-    pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("office.db")
+    /// The SQLite file, for the tests of the file itself (`office_files.rs`).
+    pub fn db_file(&self) -> &Path {
+        match &self.db {
+            TestDb::Sqlite(path) => path,
+            TestDb::Postgres(_) => panic!("this test is about the SQLite file"),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -109,16 +120,20 @@ impl TestOffice {
     }
 
     pub fn count(&self, sql: &str) -> i64 {
-        rusqlite::Connection::open(self.db_path())
-            .unwrap()
-            .query_row(sql, [], |row| row.get(0))
-            .unwrap()
+        self.db.count(sql)
     }
 }
 
-pub async fn start_office_on(db: &Path) -> SocketAddr {
+/// The office on `db` with the test tokens, not yet serving.
+pub async fn office_on(db: &TestDb) -> Office {
     let tokens = TokenTable::parse(TOKENS_FILE, "tokens").expect("the test tokens parse");
-    let office = Office::open(db, tokens).expect("the office database opens");
+    Office::connect(&db.location(), tokens)
+        .await
+        .expect("the office database opens")
+}
+
+pub async fn start_office_on(db: &TestDb) -> SocketAddr {
+    let office = office_on(db).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(serve(listener, office));
@@ -205,7 +220,7 @@ pub fn batch(kiosk_id: &str, concerns: Vec<WireConcern>) -> Batch {
 }
 
 /// The council accepts the case and assigns it to the property company, which answers `reply`.
-pub fn answer_case(office: &Office, id: &str, reply: &str) {
+pub async fn answer_case(office: &Office, id: &str, reply: &str) {
     let now = office.now();
     let assign = Action::Assign {
         handler: "wuye".into(),
@@ -214,7 +229,7 @@ pub fn answer_case(office: &Office, id: &str, reply: &str) {
         reply: reply.into(),
     };
     for (action, actor) in [(Action::Accept, "li"), (assign, "li"), (answer, "wuye")] {
-        office.act(id, action, actor, "", now).unwrap();
+        office.db().act(id, action, actor, "", now).await.unwrap();
     }
 }
 
@@ -264,7 +279,7 @@ pub fn wait_or_kill(child: &mut std::process::Child) -> Option<std::process::Exi
 /// Runs `concern-office serve` on a free port with `db` and `tokens` and the extra `args`,
 /// waits for it to exit (see [`wait_or_kill`]) and gives its exit code and stderr; `None` as
 /// the code means it was still serving.
-pub fn serve_and_wait(db: &Path, tokens: &Path, args: &[&str]) -> (Option<i32>, String) {
+pub fn serve_and_wait(db: &OsStr, tokens: &Path, args: &[&str]) -> (Option<i32>, String) {
     use std::io::Read;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_concern-office"))
         .args(["serve", "--listen", "127.0.0.1:0", "--db"])
@@ -325,9 +340,10 @@ impl RunningOffice {
                 shell
             }
         };
+        let db = TestDb::new(dir.path());
         let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.path().join("office.db"))
+            .arg(db.arg())
             .arg("--tokens")
             .arg(&tokens)
             .args(args)

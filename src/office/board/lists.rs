@@ -10,7 +10,7 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use super::pages::{CaseRow, ListPage};
 use super::view::list_cases;
 use super::wording::Words;
-use super::{PageError, blocking, internal, lang_of, render, signed_in};
+use super::{PageError, internal, lang_of, render, signed_in};
 use crate::concern::ListKind;
 use crate::office::accounts::Role;
 use crate::office::case_store::CaseRecord;
@@ -41,10 +41,9 @@ pub(super) async fn list_page(
             .into_response();
     };
     let t = lang_of(&headers);
-    let cases = match blocking(&office, |o| o.cases()).await {
-        Ok(Ok(cases)) => cases,
-        Ok(Err(e)) => return internal(e).into_response(),
-        Err(e) => return e.into_response(),
+    let cases = match office.db().cases().await {
+        Ok(cases) => cases,
+        Err(e) => return internal(e).into_response(),
     };
     let today = community_date(office.now());
     let settings = office.board_settings();

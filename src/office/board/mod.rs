@@ -71,17 +71,6 @@ fn render(page: impl Template) -> Result<Response, PageError> {
     Ok(Html(page.render().map_err(internal)?).into_response())
 }
 
-/// Runs a database call off the async threads.
-async fn blocking<T: Send + 'static>(
-    office: &Office,
-    call: impl FnOnce(&Office) -> T + Send + 'static,
-) -> Result<T, PageError> {
-    let office = office.clone();
-    tokio::task::spawn_blocking(move || call(&office))
-        .await
-        .map_err(internal)
-}
-
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -119,10 +108,7 @@ async fn signed_in(office: &Office, headers: &HeaderMap) -> Result<Session, Resp
         return Err(Redirect::to("/board/login").into_response());
     };
     let now = office.now();
-    let found = blocking(office, move |o| o.lock_db().session(&token, now))
-        .await
-        .map_err(IntoResponse::into_response)?;
-    match found {
+    match office.db().session(&token, now).await {
         Ok(Some(session)) => Ok(session),
         Ok(None) => Err(Redirect::to("/board/login").into_response()),
         Err(e) => Err(internal(e).into_response()),
@@ -188,15 +174,15 @@ async fn login(
         return Ok(Redirect::to("/board/login").into_response());
     }
     let now = office.now();
-    let outcome = blocking(&office, move |o| -> Result<_, super::StorageError> {
-        let mut db = o.lock_db();
-        match db.sign_in(&form.name, &form.password, now)? {
-            SignIn::Accepted(account) => Ok(Ok(db.open_session(&account, now)?)),
-            other => Ok(Err(other)),
-        }
-    })
-    .await?
-    .map_err(internal)?;
+    let db = office.db();
+    let outcome = match db
+        .sign_in(&form.name, &form.password, now)
+        .await
+        .map_err(internal)?
+    {
+        SignIn::Accepted(account) => Ok(db.open_session(&account, now).await.map_err(internal)?),
+        other => Err(other),
+    };
     match outcome {
         Ok(token) => {
             let mut response = Redirect::to(BOARD_PATH).into_response();
@@ -238,13 +224,12 @@ async fn logout(
     if let Some(token) = cookie(&headers, SESSION_COOKIE).map(str::to_string) {
         let name = session.account.name.clone();
         let now = office.now();
-        let closed = blocking(&office, move |o| {
-            let mut db = o.lock_db();
-            db.close_session(&token)?;
-            db.audit(now, &name, "signed-out", "")
-        })
-        .await;
-        if let Ok(Err(e)) = closed {
+        let db = office.db();
+        let closed = match db.close_session(&token).await {
+            Ok(()) => db.audit(now, &name, "signed-out", "").await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = closed {
             return internal(e).into_response();
         }
     }
@@ -314,12 +299,8 @@ async fn board_page(
 ) -> Result<Response, PageError> {
     let t = lang_of(&headers);
     let now = office.now();
-    let (cases, accounts) = blocking(&office, |o| {
-        let db = o.lock_db();
-        Ok::<_, super::StorageError>((db.cases()?, db.accounts()?))
-    })
-    .await?
-    .map_err(internal)?;
+    let cases = office.db().cases().await.map_err(internal)?;
+    let accounts = office.db().accounts().await.map_err(internal)?;
     let today = community_date(now);
     let follow_up_days = office.board_settings().follow_up_days;
     let role = session.account.role;
@@ -438,12 +419,8 @@ async fn show_case(
 ) -> Result<Response, PageError> {
     let t = lang_of(headers);
     let key = id.to_string();
-    let (record, accounts) = blocking(office, move |o| {
-        let db = o.lock_db();
-        Ok::<_, super::StorageError>((db.case(&key)?, db.accounts()?))
-    })
-    .await?
-    .map_err(internal)?;
+    let record = office.db().case(&key).await.map_err(internal)?;
+    let accounts = office.db().accounts().await.map_err(internal)?;
     let account = &session.account;
     let Some(record) = record.filter(|r| {
         !account.role.sees_only_own_cases() || r.case.handler.as_deref() == Some(&account.name)
@@ -575,13 +552,8 @@ async fn act(
         "recolour" => Colour::from_code(&form.colour).map(|to| Action::Recolour { to }),
         "move_list" => {
             // The other list: the form offers only the move.
-            let current = blocking(&office, {
-                let id = id.clone();
-                move |o| o.case(&id)
-            })
-            .await;
-            match current {
-                Ok(Ok(Some(record))) => Some(Action::MoveList {
+            match office.db().case(&id).await {
+                Ok(Some(record)) => Some(Action::MoveList {
                     to: match record.case.list {
                         ListKind::Demands => ListKind::Conflicts,
                         ListKind::Conflicts => ListKind::Demands,
@@ -607,9 +579,9 @@ async fn act(
         .into_response();
     };
     if account.role.sees_only_own_cases() {
-        let key = id.clone();
-        let own = blocking(&office, move |o| o.case(&key)).await;
-        let mine = matches!(&own, Ok(Ok(Some(r))) if r.case.handler.as_deref() == Some(account.name.as_str()));
+        let own = office.db().case(&id).await;
+        let mine =
+            matches!(&own, Ok(Some(r)) if r.case.handler.as_deref() == Some(account.name.as_str()));
         if !mine {
             return PageError(StatusCode::NOT_FOUND, "No such case. 没有这个案件。".into())
                 .into_response();
@@ -617,30 +589,25 @@ async fn act(
     }
     let note = clean(&form.note);
     let now = office.now();
-    let key = id.clone();
     let name = account.name.clone();
-    let done = blocking(&office, move |o| {
-        let outcome = o.act(&key, action, &name, &note, now);
-        if let Ok(record) = &outcome
-            && let Some(event) = record.case.events.last()
-        {
-            let detail = format!(
-                "{} {}: {} -> {}",
-                record.concern.concern.ticket,
-                event.action.code(),
-                event.from.code(),
-                event.to.code()
-            );
-            if let Err(e) = o.lock_db().audit(now, &name, "case-action", &detail) {
-                error!(error = %e, "cannot write the audit trail");
-            }
+    let done = office.db().act(&id, action, &name, &note, now).await;
+    if let Ok(record) = &done
+        && let Some(event) = record.case.events.last()
+    {
+        let detail = format!(
+            "{} {}: {} -> {}",
+            record.concern.concern.ticket,
+            event.action.code(),
+            event.from.code(),
+            event.to.code()
+        );
+        if let Err(e) = office.db().audit(now, &name, "case-action", &detail).await {
+            error!(error = %e, "cannot write the audit trail");
         }
-        outcome
-    })
-    .await;
+    }
     match done {
-        Ok(Ok(_)) => Redirect::to(&format!("/board/case/{id}")).into_response(),
-        Ok(Err(super::ActError::NotAllowed(reason))) => show_case(
+        Ok(_) => Redirect::to(&format!("/board/case/{id}")).into_response(),
+        Err(super::ActError::NotAllowed(reason)) => show_case(
             &office,
             &headers,
             &session,
@@ -650,10 +617,9 @@ async fn act(
         )
         .await
         .unwrap_or_else(IntoResponse::into_response),
-        Ok(Err(super::ActError::NoSuchCase(_))) => {
+        Err(super::ActError::NoSuchCase(_)) => {
             PageError(StatusCode::NOT_FOUND, "No such case. 没有这个案件。".into()).into_response()
         }
-        Ok(Err(e)) => internal(e).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => internal(e).into_response(),
     }
 }
