@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 use concern_kiosk::office::cases::DEFAULT_FOLLOW_UP_DAYS;
 use concern_kiosk::office::{
     BoardSettings, DEFAULT_COMMUNITY, DEFAULT_HOTLINE, DEFAULT_POOL_SIZE, DEFAULT_RETENTION_DAYS,
-    DbLocation, LimitFlags, MAX_POOL_SIZE, ServeOptions, parse_hotline, run_serve, run_user_add,
+    DbLocation, LimitFlags, MAX_POOL_SIZE, ServeOptions, parse_hotline, run_migrate, run_serve,
+    run_user_add,
 };
 
 /// The community office's reference receiver for concern-kiosk uploads.
@@ -56,6 +57,17 @@ enum Command {
         /// questions: digits, spaces, hyphens and +.
         #[arg(long, default_value = DEFAULT_HOTLINE, value_parser = parse_hotline)]
         hotline: String,
+    },
+    /// Moves an office's whole SQLite database into an empty PostgreSQL database (or another
+    /// empty one), checking each table's rows and SHA-256 before it commits.
+    Migrate {
+        /// The office's SQLite file (`/var/lib/concern-office/office.db`); stop the office
+        /// first.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The empty database to move it into: a `postgres://` URL (or a new SQLite file).
+        #[arg(long, value_name = "URL|FILE", value_parser = parse_db)]
+        to: DbLocation,
     },
     /// Board accounts.
     User {
@@ -119,6 +131,7 @@ fn main() -> ExitCode {
                 hotline,
             },
         }),
+        Command::Migrate { from, to } => run_migrate(&from, &to),
         Command::User {
             action: UserAction::Add { name, role, db },
         } => run_user_add(&name, &role, &db),

@@ -67,19 +67,25 @@ impl OfficeCommandError {
 /// The whole of `concern-office serve`, for the binary: logging, a runtime, the server, and
 /// the message and exit code when it fails.
 pub fn run_serve(options: ServeOptions) -> ExitCode {
-    crate::logging::init_logging();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("concern-office: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(serve_command(options)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    match on_runtime(serve_command(options)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             eprintln!("concern-office: {e}");
             e.exit_code()
+        }
+        Err(code) => code,
+    }
+}
+
+/// Runs a command of the binary to its end on a runtime of its own, with logging; exit 1 when
+/// there cannot be one.
+pub(super) fn on_runtime<F: std::future::Future>(command: F) -> Result<F::Output, ExitCode> {
+    crate::logging::init_logging();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => Ok(runtime.block_on(command)),
+        Err(e) => {
+            eprintln!("concern-office: cannot start the async runtime: {e}");
+            Err(ExitCode::from(1))
         }
     }
 }

@@ -29,6 +29,7 @@ mod intake;
 #[cfg(test)]
 mod intake_properties;
 mod limits;
+mod migrate;
 mod postgres;
 mod private_files;
 mod ratings;
@@ -62,6 +63,7 @@ pub use limits::{
     MAX_CONNECTIONS_LIMIT, MAX_DECOMPRESSIONS_LIMIT, MAX_HEADER_READ_TIMEOUT,
     MAX_SHUTDOWN_DEADLINE, RESERVED_FILE_DESCRIPTORS, ServerLimits,
 };
+pub use migrate::{MigrateError, Moved, migrate, run_migrate};
 pub use postgres::{DEFAULT_POOL_SIZE, MAX_POOL_SIZE};
 pub use routes::{BODY_READ_TIMEOUT, BUSY_RETRY_AFTER, router};
 pub use server::{serve, serve_until};

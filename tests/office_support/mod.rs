@@ -320,10 +320,26 @@ impl RunningOffice {
         RunningOffice::start_in(Some(open_files), args)
     }
 
+    /// Starts the office on `db`, which another office may share.
+    pub fn start_on(db: &TestDb, args: &[&str]) -> RunningOffice {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        RunningOffice::start_in_dir(dir, db, None, args)
+    }
+
     fn start_in(open_files: Option<u32>, args: &[&str]) -> RunningOffice {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let db = TestDb::new(dir.path());
+        RunningOffice::start_in_dir(dir, &db, open_files, args)
+    }
+
+    fn start_in_dir(
+        dir: tempfile::TempDir,
+        db: &TestDb,
+        open_files: Option<u32>,
+        args: &[&str],
+    ) -> RunningOffice {
         use std::io::BufRead;
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("temporary folder");
         let tokens = dir.path().join("tokens");
         std::fs::write(&tokens, TOKENS_FILE).expect("write the tokens");
         std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))
@@ -340,7 +356,6 @@ impl RunningOffice {
                 shell
             }
         };
-        let db = TestDb::new(dir.path());
         let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db.arg())
