@@ -374,8 +374,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::office::database::Database;
-    use crate::office::fixtures::wait;
+    use crate::office::fixtures::{test_db, wait};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap()
@@ -383,7 +382,7 @@ mod tests {
 
     #[test]
     fn a_password_signs_in_and_five_wrong_ones_lock_for_five_minutes() {
-        let db = Database::in_memory();
+        let db = test_db();
         wait(db.add_account("li", Role::Council, "correct horse battery", now())).unwrap();
         assert_eq!(
             wait(db.sign_in("li", "correct horse battery", now())).unwrap(),
@@ -435,7 +434,7 @@ mod tests {
 
     #[test]
     fn bad_names_short_passwords_and_twins_are_refused() {
-        let db = Database::in_memory();
+        let db = test_db();
         assert!(matches!(
             wait(db.add_account("two words", Role::Viewer, "long enough pw", now())),
             Err(AccountError::BadName(_))

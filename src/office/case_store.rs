@@ -269,34 +269,15 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
-    use crate::concern::{Colour, Concern, Draft, Lang};
-    use crate::config::Config;
+    use crate::concern::Colour;
     use crate::office::database::Database;
-    use crate::office::fixtures::{store, wait};
-    use crate::protocol::wire::{Batch, SCHEMA, WireConcern};
+    use crate::office::fixtures::{concerns as filed_concerns, office_holding, wait};
 
+    /// An office holding one repairs concern, with a phone number; and the concern's id.
     fn office_with_one_concern() -> (Database, String) {
-        let config = Config::demo().unwrap();
-        let filed = DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00").unwrap();
-        let details = Draft::preset("repairs", "1", Lang::ZhCn)
-            .validate(&config, filed)
-            .unwrap();
-        let concern = Concern {
-            ticket: "A1201-001".into(),
-            details,
-        };
-        let id = concern.details.id.to_string();
-        let batch = Batch {
-            schema: SCHEMA.into(),
-            kiosk_id: "wanjia-01".into(),
-            batch_id: uuid::Uuid::now_v7(),
-            sent_at: filed,
-            concerns: vec![WireConcern::from(&concern)],
-            ratings: Vec::new(),
-        };
-        let db = Database::in_memory();
-        store(&db, &batch, "sha", filed).unwrap();
-        (db, id)
+        let mut concerns = filed_concerns(1, 1);
+        concerns[0].phone = Some("13812345678".into());
+        (office_holding(&concerns), concerns[0].id.to_string())
     }
 
     fn at(hour: u32) -> DateTime<Utc> {
@@ -354,15 +335,6 @@ mod tests {
         ] {
             wait(db.act(&id, action, actor, "", at(1))).unwrap();
         }
-        let mut concern = wait(db.case(&id)).unwrap().unwrap().concern.concern;
-        concern.phone = Some("13812345678".into());
-        db.sqlite()
-            .connection_mut()
-            .execute(
-                "UPDATE concerns SET phone = ?1 WHERE id = ?2",
-                rusqlite::params![concern.phone, id],
-            )
-            .unwrap();
         let day = chrono::TimeDelta::days(1);
         assert_eq!(
             wait(db.erase_personal_data(30, at(1) + day * 29)).unwrap(),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
 
-use super::database::Database;
+use super::database::{Database, DbLocation};
+use super::postgres::{POSTGRES_VARIABLE, create_database};
 use super::storage::StoreBatchError;
 use crate::concern::{Concern, Draft, Lang};
 use crate::config::Config;
@@ -44,18 +45,45 @@ pub fn batch(concerns: Vec<WireConcern>, ratings: Vec<WireRating>) -> Batch {
     }
 }
 
-/// An office in memory holding `count` concerns from one batch.
+/// A test office holding `count` concerns from one batch.
 pub fn office_with(count: u32) -> (Database, Vec<WireConcern>) {
     let concerns = concerns(1, count);
-    let db = Database::in_memory();
-    store(&db, &batch(concerns.clone(), Vec::new()), "sha", filed()).unwrap();
-    (db, concerns)
+    (office_holding(&concerns), concerns)
 }
 
-/// Waits for one of the database's answers: an SQLite database in memory answers on this
-/// thread, without a runtime.
+/// A test office holding `concerns`, from one batch.
+pub fn office_holding(concerns: &[WireConcern]) -> Database {
+    let db = test_db();
+    store(&db, &batch(concerns.to_vec(), Vec::new()), "sha", filed()).unwrap();
+    db
+}
+
+/// The office's database for one unit test: SQLite in memory, or, when
+/// `CONCERN_OFFICE_TEST_POSTGRES` names a PostgreSQL server (the second run of the office's
+/// tests in `.ci/run`), a fresh database of its own there.
+pub fn test_db() -> Database {
+    match std::env::var(POSTGRES_VARIABLE) {
+        Ok(url) if !url.trim().is_empty() => wait(async {
+            let name = format!("office_unit_{}", Uuid::now_v7().simple());
+            let url = create_database(&url, &name).await.unwrap();
+            Database::open(&DbLocation::parse(&url)).await.unwrap()
+        }),
+        _ => Database::in_memory(),
+    }
+}
+
+thread_local! {
+    /// One runtime per test thread: a PostgreSQL pool's connections live on the runtime that
+    /// made them, so every answer of one test's database is waited for on the same one.
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the test");
+}
+
+/// Waits for one of the database's answers.
 pub fn wait<T>(answer: impl std::future::Future<Output = T>) -> T {
-    futures::executor::block_on(answer)
+    RUNTIME.with(|runtime| runtime.block_on(answer))
 }
 
 /// Stores `batch` as if it arrived at `received_at`.

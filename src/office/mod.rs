@@ -64,7 +64,7 @@ pub use limits::{
     MAX_SHUTDOWN_DEADLINE, RESERVED_FILE_DESCRIPTORS, ServerLimits,
 };
 pub use migrate::{MigrateError, Moved, migrate, run_migrate};
-pub use postgres::{DEFAULT_POOL_SIZE, MAX_POOL_SIZE};
+pub use postgres::{DEFAULT_POOL_SIZE, MAX_POOL_SIZE, POSTGRES_VARIABLE, create_database};
 pub use routes::{BODY_READ_TIMEOUT, BUSY_RETRY_AFTER, router};
 pub use server::{serve, serve_until};
 pub use state::{

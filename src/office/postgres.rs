@@ -183,6 +183,34 @@ async fn migrate(pool: &Pool) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// The variable the office's tests and benchmarks take a PostgreSQL server from: the URL of a
+/// database on a server where they may create databases.
+pub const POSTGRES_VARIABLE: &str = "CONCERN_OFFICE_TEST_POSTGRES";
+
+/// Creates the empty database `name` (lower-case letters, digits and `_`) on the server of
+/// `admin_url`, and returns the URL of the new database: how the tests and benchmarks give
+/// each office a database of its own.
+pub async fn create_database(admin_url: &str, name: &str) -> Result<String, StorageError> {
+    let usable = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let base = admin_url.trim().rsplit_once('/').map(|(base, _)| base);
+    let (true, Some(base)) = (usable, base) else {
+        return Err(StorageError::Url {
+            problem: format!("cannot make a database `{name}` beside {admin_url}"),
+        });
+    };
+    let (client, connection) = tokio_postgres::connect(admin_url, NoTls).await?;
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await?;
+    drop(client);
+    let _ = connection.await;
+    Ok(format!("{base}/{name}"))
+}
+
 /// Whether PostgreSQL broke the transaction off on purpose, so that running it again will do.
 pub fn worth_retrying(error: &StorageError) -> bool {
     let StorageError::Postgres(e) = error else {

@@ -99,7 +99,7 @@ mod tests {
     use crate::office::cases::CaseState;
     use crate::office::database::Database;
     use crate::office::fixtures::{batch, concerns, filed};
-    use crate::office::fixtures::{store, wait};
+    use crate::office::fixtures::{store, test_db, wait};
     use crate::protocol::wire::WireConcern;
 
     fn concern(number: u32) -> WireConcern {
@@ -117,7 +117,7 @@ mod tests {
 
     /// An office holding `concern`, answered.
     fn answered(concern: &WireConcern) -> Database {
-        let db = Database::in_memory();
+        let db = test_db();
         store(&db, &batch(vec![concern.clone()], Vec::new()), "a", filed()).unwrap();
         let id = concern.id.to_string();
         let at = Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap();

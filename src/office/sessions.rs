@@ -115,13 +115,12 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::office::database::Database;
-    use crate::office::fixtures::wait;
+    use crate::office::fixtures::{test_db, wait};
 
     #[test]
     fn a_session_lasts_a_working_day_and_ends_when_closed() {
         let now = Utc.with_ymd_and_hms(2026, 12, 2, 1, 0, 0).unwrap();
-        let db = Database::in_memory();
+        let db = test_db();
         let account = wait(db.add_account("li", Role::Council, "long enough pw", now)).unwrap();
         let token = wait(db.open_session(&account, now)).unwrap();
         let session = wait(db.session(&token, now)).unwrap().unwrap();

@@ -525,11 +525,14 @@ mod tests {
     use super::*;
     use crate::office::cases::{Action, CaseState, DEFAULT_FOLLOW_UP_DAYS};
     use crate::office::fixtures::wait;
-    use crate::office::fixtures::{filed, office_with};
+    use crate::office::fixtures::{batch, concerns, filed, store};
 
     #[test]
     fn the_status_feed_is_filled_from_what_an_older_office_holds() {
-        let (db, concerns) = office_with(2);
+        // The SQLite file's own migration: in memory, whichever engine the other tests use.
+        let concerns = concerns(1, 2);
+        let db = crate::office::database::Database::in_memory();
+        store(&db, &batch(concerns.clone(), Vec::new()), "sha", filed()).unwrap();
         let accepted_at = Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).unwrap();
         wait(db.act(
             &concerns[0].id.to_string(),

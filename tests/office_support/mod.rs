@@ -322,26 +322,32 @@ impl RunningOffice {
 
     /// Starts the office on `db`, which another office may share.
     pub fn start_on(db: &TestDb, args: &[&str]) -> RunningOffice {
+        RunningOffice::start_with_tokens(db, TOKENS_FILE, args)
+    }
+
+    /// Starts the office on `db` with the tokens file `tokens`.
+    pub fn start_with_tokens(db: &TestDb, tokens: &str, args: &[&str]) -> RunningOffice {
         let dir = tempfile::tempdir().expect("temporary folder");
-        RunningOffice::start_in_dir(dir, db, None, args)
+        RunningOffice::start_in_dir(dir, db, tokens, None, args)
     }
 
     fn start_in(open_files: Option<u32>, args: &[&str]) -> RunningOffice {
         let dir = tempfile::tempdir().expect("temporary folder");
         let db = TestDb::new(dir.path());
-        RunningOffice::start_in_dir(dir, &db, open_files, args)
+        RunningOffice::start_in_dir(dir, &db, TOKENS_FILE, open_files, args)
     }
 
     fn start_in_dir(
         dir: tempfile::TempDir,
         db: &TestDb,
+        tokens_file: &str,
         open_files: Option<u32>,
         args: &[&str],
     ) -> RunningOffice {
         use std::io::BufRead;
         use std::os::unix::fs::PermissionsExt;
         let tokens = dir.path().join("tokens");
-        std::fs::write(&tokens, TOKENS_FILE).expect("write the tokens");
+        std::fs::write(&tokens, tokens_file).expect("write the tokens");
         std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))
             .expect("make the tokens private");
         let office = env!("CARGO_BIN_EXE_concern-office");

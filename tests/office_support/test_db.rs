@@ -6,11 +6,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use concern_kiosk::office::DbLocation;
-
-/// The variable that sends the office's tests to PostgreSQL: a `postgres://` URL of a
-/// database on a server where the test may create databases.
-pub const POSTGRES_VARIABLE: &str = "CONCERN_OFFICE_TEST_POSTGRES";
+use concern_kiosk::office::{DbLocation, POSTGRES_VARIABLE, create_database};
 
 /// One test office's database.
 #[derive(Debug, Clone)]
@@ -157,17 +153,15 @@ fn text_params(params: &[String]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sy
 /// Creates a database of its own for one test on the server of `admin_url`; returns its URL.
 fn fresh_postgres_database(admin_url: &str) -> String {
     let name = format!("office_test_{}", uuid::Uuid::now_v7().simple());
-    let (base, _) = admin_url
-        .trim()
-        .rsplit_once('/')
-        .expect("a postgres:// URL ending in /DBNAME");
-    on_postgres(admin_url, "SELECT 1", &[], {
-        let name = name.clone();
-        move |client, _, _| async move {
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-        }
-    });
-    format!("{base}/{name}")
+    let admin_url = admin_url.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(create_database(&admin_url, &name))
+            .expect("a database of the test's own")
+    })
+    .join()
+    .expect("the PostgreSQL thread")
 }
