@@ -89,12 +89,20 @@ pub async fn updates_after(
     let rows = tx
         .query(
             &format!(
+                // A case's newest change is the one no later change of it follows: the page
+                // walks the cursors in order and stops when it is full, where grouping every
+                // change after the cursor by case would read all of them (a kiosk starting
+                // from 0 on a district's million cases).
                 "WITH page AS (
-                     SELECT concern_id, MAX(cursor) AS newest FROM status_feed
-                     WHERE cursor > $1 GROUP BY concern_id ORDER BY newest LIMIT $2)
-                 SELECT page.newest, feed.at, {CONCERN_ROW_COLUMNS}, {}, {}
+                     SELECT newest.cursor AS newest, newest.at, newest.concern_id
+                     FROM status_feed AS newest
+                     WHERE newest.cursor > $1 AND NOT EXISTS (
+                         SELECT 1 FROM status_feed AS later
+                         WHERE later.concern_id = newest.concern_id
+                           AND later.cursor > newest.cursor)
+                     ORDER BY newest.cursor LIMIT $2)
+                 SELECT page.newest, page.at, {CONCERN_ROW_COLUMNS}, {}, {}
                  FROM page
-                 JOIN status_feed AS feed ON feed.cursor = page.newest
                  JOIN concerns ON concerns.id = page.concern_id
                  LEFT JOIN case_events AS e ON e.concern_id = page.concern_id
                  ORDER BY page.newest, e.seq",
