@@ -29,8 +29,8 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: SocketAddr,
         /// The database: an SQLite file (created when missing), or a PostgreSQL server as
-        /// `postgres://USER:PASSWORD@HOST:PORT/DBNAME` (docs/office.md, "A district on
-        /// PostgreSQL").
+        /// `postgres://USER:PASSWORD@HOST:PORT/DBNAME` (docs/office.md, "A street
+        /// office or a district: PostgreSQL").
         #[arg(long, value_name = "FILE|URL", value_parser = parse_db)]
         db: DbLocation,
         /// Connections this office keeps to PostgreSQL at most (1 to 256); ignored for SQLite.
