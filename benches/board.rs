@@ -3,6 +3,9 @@
 //! with 100,000 cases, and the time to make the `.xlsx` of a list of 10,000 cases.
 //! Run with `cargo bench --bench board`.
 
+#[path = "support/timing.rs"]
+mod timing;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -13,6 +16,7 @@ use concern_kiosk::office::{
     CaseRecord, MAX_CONCERNS_PER_BATCH, Office, Role, StoredConcern, TokenTable, serve,
 };
 use concern_kiosk::protocol::wire::{Batch, SCHEMA, WireConcern};
+use timing::median;
 use uuid::Uuid;
 
 const TOKEN: &str = "bench-kiosk-token-0123456789";
@@ -62,11 +66,6 @@ fn cookie_of(response: &reqwest::Response) -> anyhow::Result<String> {
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| anyhow::anyhow!("no cookie set"))?;
     Ok(set.split(';').next().unwrap_or_default().to_string())
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort_unstable();
-    times[times.len() / 2]
 }
 
 async fn board_first_page(cases: usize) -> anyhow::Result<Duration> {

@@ -13,6 +13,8 @@
 mod board_http;
 #[path = "../tests/office_support/mod.rs"]
 mod office_support;
+#[path = "support/timing.rs"]
+mod timing;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use concern_kiosk::office::{Database, Role};
 use concern_kiosk::protocol::wire::{Batch, BatchReply};
 use office_support::{RunningOffice, TestDb, batch, gzip, noise_concern};
 use reqwest::StatusCode;
+use timing::median;
 use uuid::Uuid;
 
 const KIOSKS: usize = 500;
@@ -162,14 +165,14 @@ async fn load(label: &str, db: &TestDb, offices: &[SocketAddr]) {
     let elapsed = started.elapsed();
     let mut latencies: Vec<Duration> = sent.iter().map(|s| s.latency).collect();
     latencies.sort_unstable();
-    let accepted: Vec<Uuid> = sent.iter().flat_map(|s| s.accepted.clone()).collect();
-    let unique: std::collections::HashSet<&Uuid> = accepted.iter().collect();
+    let accepted: usize = sent.iter().map(|s| s.accepted.len()).sum();
+    let unique: std::collections::HashSet<&Uuid> = sent.iter().flat_map(|s| &s.accepted).collect();
     let busy: usize = sent.iter().map(|s| s.waits.busy).sum();
     let timed_out: usize = sent.iter().map(|s| s.waits.timed_out).sum();
     let stored = db.count("SELECT COUNT(*) FROM concerns");
     let duplicates = db
         .count("SELECT COUNT(*) - COUNT(DISTINCT kiosk_id || ' ' || ticket) FROM concerns")
-        + i64::try_from(accepted.len() - unique.len()).unwrap_or(i64::MAX);
+        + i64::try_from(accepted - unique.len()).unwrap_or(i64::MAX);
     let total = KIOSKS * CONCERNS_PER_KIOSK;
     println!(
         "  {label:<34} {:>7.0} concerns/s  batch p50 {:>6.1} ms  p99 {:>7.1} ms  stored {stored:>6}  duplicates {duplicates}  ({} batches, {} answers dropped, {busy} busy answers, {timed_out} timed out, {:.1} s)",
@@ -190,13 +193,8 @@ async fn load(label: &str, db: &TestDb, offices: &[SocketAddr]) {
 
 /// Fills the PostgreSQL database of `db` with `cases` new cases straight in SQL (uploading a
 /// million would time the intake, not the board), each with its status-feed row.
-async fn fill(url: &str, cases: i64) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(connection);
-    client
-        .execute(
+fn fill(db: &TestDb, cases: i64) {
+    db.execute(
             "INSERT INTO concerns (id, kiosk_id, batch_id, received_at, ticket, created_at,
                  created_at_epoch_ms, category, category_zh, category_en, list, colour, due_date,
                  lang, phrases, text, location, phone)
@@ -208,43 +206,40 @@ async fn fill(url: &str, cases: i64) {
                  CASE n % 3 WHEN 0 THEN 'green' WHEN 1 THEN 'orange' ELSE 'red' END,
                  '2026-12-03', 'zh-CN', '[{\"zh\":\"路灯坏了\",\"en\":\"The street light is broken\"}]',
                  NULL, '3幢2单元', NULL
-             FROM generate_series(1, CAST($1 AS BIGINT)) AS n",
-            &[&cases],
-        )
-        .await
-        .expect("fill the concerns");
-    client
-        .batch_execute(
-            "INSERT INTO status_feed (cursor, concern_id, at)
-                 SELECT ROW_NUMBER() OVER (ORDER BY created_at_epoch_ms), id, received_at
-                 FROM concerns;
-             UPDATE status_feed_counter SET last = (SELECT MAX(cursor) FROM status_feed);
-             ANALYZE;",
-        )
-        .await
-        .expect("fill the feed");
+             FROM generate_series(1, CAST(CAST($1 AS TEXT) AS BIGINT)) AS n",
+        &[&cases.to_string()],
+    );
+    db.execute(
+        "INSERT INTO status_feed (cursor, concern_id, at)
+             SELECT ROW_NUMBER() OVER (ORDER BY created_at_epoch_ms), id, received_at
+             FROM concerns",
+        &[],
+    );
+    db.execute(
+        "UPDATE status_feed_counter SET last = (SELECT MAX(cursor) FROM status_feed)",
+        &[],
+    );
+    db.execute("ANALYZE", &[]);
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort_unstable();
-    times[times.len() / 2]
-}
-
-async fn timed(mut request: impl AsyncFnMut() -> usize) -> (Duration, usize) {
+/// The median time of [`REQUESTS`] requests made by `request`, each answered with success,
+/// and the size of the last answer.
+async fn timed(request: impl Fn() -> reqwest::RequestBuilder) -> (Duration, usize) {
     let mut times = Vec::new();
     let mut bytes = 0;
     for _ in 0..REQUESTS {
         let started = Instant::now();
-        bytes = request().await;
+        let page = request().send().await.expect("an answer");
+        assert!(page.status().is_success(), "{}", page.status());
+        bytes = page.bytes().await.expect("the page").len();
         times.push(started.elapsed());
     }
     (median(times), bytes)
 }
 
+/// The board and the updates feed with a million cases: PostgreSQL only (the cases are
+/// written with its `generate_series`).
 async fn big_board(db: &TestDb) {
-    let TestDb::Postgres(url) = db else {
-        return;
-    };
     // Opening the database makes its tables.
     let accounts = Database::open(&db.location()).await.expect("the database");
     accounts
@@ -252,7 +247,7 @@ async fn big_board(db: &TestDb) {
         .await
         .expect("an account");
     let started = Instant::now();
-    fill(url, BIG_BOARD_CASES).await;
+    fill(db, BIG_BOARD_CASES);
     println!(
         "  {BIG_BOARD_CASES} cases written in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -261,15 +256,9 @@ async fn big_board(db: &TestDb) {
     let base = format!("http://{}", office.addr);
     let http = board_http::client();
     let session = board_http::sign_in(&http, &base, "li", PASSWORD).await;
-    let (board, size) = timed(async || {
-        let page = http
-            .get(format!("{base}/board/"))
+    let (board, size) = timed(|| {
+        http.get(format!("{base}/board/"))
             .header("cookie", &session)
-            .send()
-            .await
-            .expect("the board");
-        assert!(page.status().is_success(), "{}", page.status());
-        page.bytes().await.expect("the page").len()
     })
     .await;
     println!(
@@ -281,15 +270,9 @@ async fn big_board(db: &TestDb) {
         ("from cursor 0", 0),
         ("from the newest 50", BIG_BOARD_CASES - 50),
     ] {
-        let (feed, size) = timed(async || {
-            let page = http
-                .get(format!("{base}/v1/updates?after={after}"))
+        let (feed, size) = timed(|| {
+            http.get(format!("{base}/v1/updates?after={after}"))
                 .bearer_auth(token(0))
-                .send()
-                .await
-                .expect("the updates");
-            assert!(page.status().is_success(), "{}", page.status());
-            page.bytes().await.expect("the page").len()
         })
         .await;
         println!(
